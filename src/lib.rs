@@ -1,0 +1,14 @@
+//! explr: checks, to the last digit, that weight decay + normalization + a learning-rate schedule
+//! is the same as an exponentially growing learning rate without weight decay (Li & Arora,
+//! ICLR 2020), and simulates the paper's toy example.
+//!
+//! Data flows one way: [`scalar`] → [`linalg`] → [`loss`] → [`optim`] → [`sim`] → [`toy`] →
+//! [`plot`]; only the binary prints.
+
+pub mod error;
+pub mod linalg;
+pub mod loss;
+pub mod optim;
+pub mod scalar;
+
+pub use error::{Error, Result};

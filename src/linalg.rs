@@ -1,0 +1,118 @@
+//! Vectors of any [`Field`]: ⟨a, b⟩, ‖a‖², a + c·b, and the angle between two vectors.
+//!
+//! Storage is nalgebra's `DVector`; these helpers only ask for the field tier, so they run on
+//! exact rationals as well as floats.
+
+use nalgebra::DVector;
+
+use crate::scalar::Field;
+
+/// A parameter vector θ ∈ Rᵈ (or Qᵈ).
+pub type Vector<T> = DVector<T>;
+
+/// ⟨a, b⟩.
+pub fn dot<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
+    a.iter()
+        .zip(b.iter())
+        .fold(T::zero(), |acc, (x, y)| acc + x.clone() * y.clone())
+}
+
+/// ‖a‖².
+pub fn norm_sq<T: Field>(a: &Vector<T>) -> T {
+    dot(a, a)
+}
+
+/// c·a.
+pub fn scale<T: Field>(a: &Vector<T>, c: &T) -> Vector<T> {
+    a.map(|x| x * c.clone())
+}
+
+/// a + c·b.
+pub fn axpy<T: Field>(a: &Vector<T>, c: &T, b: &Vector<T>) -> Vector<T> {
+    Vector::from_iterator(
+        a.len(),
+        a.iter()
+            .zip(b.iter())
+            .map(|(x, y)| x.clone() + c.clone() * y.clone()),
+    )
+}
+
+/// a − b.
+pub fn sub<T: Field>(a: &Vector<T>, b: &Vector<T>) -> Vector<T> {
+    Vector::from_iterator(
+        a.len(),
+        a.iter().zip(b.iter()).map(|(x, y)| x.clone() - y.clone()),
+    )
+}
+
+/// Entries as f64 (reports and plots).
+pub fn to_f64<T: Field>(a: &Vector<T>) -> Vec<f64> {
+    a.iter().map(Field::to_f64).collect()
+}
+
+/// Angle between two f64 vectors in degrees, computed stably with atan2(‖a×b‖, a·b).
+pub fn angle_deg(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f64 = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        return f64::NAN;
+    }
+    // ‖a‖²‖b‖² − (a·b)² = Σ_{i<j} (a_i b_j − a_j b_i)², the stable form of ‖a∧b‖².
+    let mut wedge = 0.0;
+    for i in 0..a.len() {
+        for j in i + 1..a.len() {
+            let m = a[i] * b[j] - a[j] * b[i];
+            wedge += m * m;
+        }
+    }
+    wedge.sqrt().atan2(dot).to_degrees()
+}
+
+/// Maximum entry-wise |a − b| / max(‖b‖_∞, tiny) as f64, computed in T then rounded.
+pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> f64 {
+    let mut diff = T::zero();
+    let mut size = T::zero();
+    for (x, y) in a.iter().zip(b.iter()) {
+        let d = (x.clone() - y.clone()).abs();
+        if d > diff {
+            diff = d;
+        }
+        let s = y.abs();
+        if s > size {
+            size = s;
+        }
+    }
+    if size == T::zero() {
+        return diff.to_f64();
+    }
+    (diff / size).to_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_rational::BigRational;
+
+    #[test]
+    fn helpers_are_exact_on_rationals() {
+        let r = |n, d| BigRational::from_ratio(n, d);
+        let a = Vector::from_vec(vec![r(1, 3), r(2, 5)]);
+        let b = Vector::from_vec(vec![r(3, 1), r(-5, 2)]);
+        assert_eq!(dot(&a, &b), r(0, 1));
+        assert_eq!(norm_sq(&a), r(1, 9) + r(4, 25));
+        assert_eq!(
+            axpy(&a, &r(1, 3), &b),
+            Vector::from_vec(vec![r(4, 3), r(-13, 30)])
+        );
+        assert_eq!(sub(&a, &a), Vector::from_vec(vec![r(0, 1), r(0, 1)]));
+    }
+
+    #[test]
+    fn angle_is_accurate_for_tiny_angles() {
+        let a = [1.0, 0.0];
+        let b = [1.0, 1e-12];
+        assert!((angle_deg(&a, &b) - 1e-12f64.to_degrees()).abs() < 1e-25);
+        assert!((angle_deg(&[1.0, 0.0], &[0.0, 2.0]) - 90.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,88 @@
+//! Losses L(θ) and their gradients, generic over the arithmetic.
+//!
+//! A loss is *scale invariant* when L(cθ) = L(θ) for all c > 0 (SPEC §2): every weight feeds a
+//! normalization. Minibatch losses L_t use batch `t mod batches()`.
+
+mod logistic_population;
+mod logistic_sample;
+mod quadratic;
+pub mod quadrature;
+
+pub use logistic_population::LogisticPopulation;
+pub use logistic_sample::LogisticSample;
+pub use quadratic::{Quadratic, Rayleigh};
+
+use crate::linalg::Vector;
+use crate::scalar::{Field, Real};
+
+/// A differentiable loss on θ ∈ Rᵈ.
+pub trait Objective<T: Field> {
+    /// Human-readable name, stated in every report.
+    fn name(&self) -> String;
+    /// d.
+    fn dim(&self) -> usize;
+    /// Number of distinct minibatches (1 for full-batch losses).
+    fn batches(&self) -> usize {
+        1
+    }
+    /// L_batch(θ).
+    fn loss(&self, theta: &Vector<T>, batch: usize) -> T;
+    /// ∇L_batch(θ).
+    fn gradient(&self, theta: &Vector<T>, batch: usize) -> Vector<T>;
+    /// True when L(cθ) = L(θ) for every c > 0 by construction.
+    fn scale_invariant(&self) -> bool;
+    /// ∇²L(θ)·u when the model provides it analytically.
+    fn hessian_vec(&self, _theta: &Vector<T>, _u: &Vector<T>, _batch: usize) -> Option<Vector<T>> {
+        None
+    }
+    /// Fraction of misclassified points, for classifiers.
+    fn train_error(&self, _theta: &Vector<T>) -> Option<f64> {
+        None
+    }
+}
+
+impl<T: Field, O: Objective<T> + ?Sized> Objective<T> for Box<O> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn dim(&self) -> usize {
+        (**self).dim()
+    }
+    fn batches(&self) -> usize {
+        (**self).batches()
+    }
+    fn loss(&self, theta: &Vector<T>, batch: usize) -> T {
+        (**self).loss(theta, batch)
+    }
+    fn gradient(&self, theta: &Vector<T>, batch: usize) -> Vector<T> {
+        (**self).gradient(theta, batch)
+    }
+    fn scale_invariant(&self) -> bool {
+        (**self).scale_invariant()
+    }
+    fn hessian_vec(&self, theta: &Vector<T>, u: &Vector<T>, batch: usize) -> Option<Vector<T>> {
+        (**self).hessian_vec(theta, u, batch)
+    }
+    fn train_error(&self, theta: &Vector<T>) -> Option<f64> {
+        (**self).train_error(theta)
+    }
+}
+
+/// s(m) = ln(1 + e^(−m)), evaluated without overflow.
+pub(crate) fn softplus_neg<T: Real>(m: &T) -> T {
+    if *m >= T::zero() {
+        (-m.clone()).exp().ln_1p()
+    } else {
+        -m.clone() + m.exp().ln_1p()
+    }
+}
+
+/// σ(−m) = 1 / (1 + e^m), evaluated without overflow; s'(m) = −σ(−m).
+pub(crate) fn sigmoid_neg<T: Real>(m: &T) -> T {
+    if *m >= T::zero() {
+        let e = (-m.clone()).exp();
+        e.clone() / (T::one() + e)
+    } else {
+        T::one() / (T::one() + m.exp())
+    }
+}

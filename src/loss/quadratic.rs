@@ -1,0 +1,163 @@
+//! Rational losses: the Rayleigh quotient R(w) = wᵀAw / wᵀw (scale invariant, a normalized
+//! quadratic) and the plain quadratic Q(w) = wᵀAw (its un-normalized counterpart).
+//!
+//!     ∇R(w) = 2 (Aw − R(w) w) / ‖w‖²
+//!     ∇²R(w) u = 2 (Au − R u − ⟨∇R, u⟩ w) / ‖w‖² − 4 ⟨w, u⟩ (Aw − R w) / ‖w‖⁴
+//!
+//! Everything is a rational function of w, so exact runs are possible. The companion toy
+//! L(w) = w₁² / ‖w‖² is the Rayleigh quotient of A = e₁e₁ᵀ.
+
+use nalgebra::DMatrix;
+use rand::Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::Objective;
+use crate::linalg::{dot, norm_sq, Vector};
+use crate::scalar::Field;
+
+fn mat_vec<T: Field>(a: &DMatrix<T>, w: &Vector<T>) -> Vector<T> {
+    Vector::from_iterator(
+        a.nrows(),
+        (0..a.nrows()).map(|i| {
+            (0..a.ncols()).fold(T::zero(), |acc, j| acc + a[(i, j)].clone() * w[j].clone())
+        }),
+    )
+}
+
+fn e1_projector<T: Field>(dim: usize) -> DMatrix<T> {
+    DMatrix::from_fn(dim, dim, |i, j| {
+        if i == 0 && j == 0 {
+            T::one()
+        } else {
+            T::zero()
+        }
+    })
+}
+
+/// A symmetric matrix with small integer entries drawn from a seeded stream.
+fn random_symmetric<T: Field>(dim: usize, seed: u64) -> DMatrix<T> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut entries = vec![0i64; dim * dim];
+    for i in 0..dim {
+        for j in i..dim {
+            let v = rng.random_range(-4..=4);
+            entries[i * dim + j] = v;
+            entries[j * dim + i] = v;
+        }
+    }
+    DMatrix::from_fn(dim, dim, |i, j| T::from_int(entries[i * dim + j]))
+}
+
+/// R(w) = wᵀAw / wᵀw.
+#[derive(Debug, Clone)]
+pub struct Rayleigh<T: Field> {
+    a: DMatrix<T>,
+    label: String,
+}
+
+impl<T: Field> Rayleigh<T> {
+    /// The normalized quadratic w₁²/‖w‖² in `dim` dimensions.
+    pub fn normalized_quadratic(dim: usize) -> Self {
+        Rayleigh {
+            a: e1_projector(dim),
+            label: format!("normalized-quadratic w1^2/|w|^2 (d={dim})"),
+        }
+    }
+
+    /// A seeded random symmetric integer matrix A.
+    pub fn random(dim: usize, seed: u64) -> Self {
+        Rayleigh {
+            a: random_symmetric(dim, seed),
+            label: format!("rayleigh wAw/ww (d={dim}, integer A from seed {seed})"),
+        }
+    }
+
+    /// R(w) and ‖w‖², Aw (shared by the gradient and the Hessian).
+    fn parts(&self, w: &Vector<T>) -> (T, T, Vector<T>) {
+        let aw = mat_vec(&self.a, w);
+        let n = norm_sq(w);
+        let r = dot(w, &aw) / n.clone();
+        (r, n, aw)
+    }
+}
+
+impl<T: Field> Objective<T> for Rayleigh<T> {
+    fn name(&self) -> String {
+        self.label.clone()
+    }
+    fn dim(&self) -> usize {
+        self.a.nrows()
+    }
+    fn loss(&self, w: &Vector<T>, _batch: usize) -> T {
+        self.parts(w).0
+    }
+    fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
+        let (r, n, aw) = self.parts(w);
+        let two_over_n = T::from_int(2) / n;
+        Vector::from_iterator(
+            w.len(),
+            aw.iter()
+                .zip(w.iter())
+                .map(|(a, x)| two_over_n.clone() * (a.clone() - r.clone() * x.clone())),
+        )
+    }
+    fn scale_invariant(&self) -> bool {
+        true
+    }
+    fn hessian_vec(&self, w: &Vector<T>, u: &Vector<T>, batch: usize) -> Option<Vector<T>> {
+        let (r, n, aw) = self.parts(w);
+        let au = mat_vec(&self.a, u);
+        let grad = self.gradient(w, batch);
+        let g_u = dot(&grad, u);
+        let w_u = dot(w, u);
+        let two = T::from_int(2);
+        let four = T::from_int(4);
+        let n2 = n.clone() * n.clone();
+        Some(Vector::from_iterator(
+            w.len(),
+            (0..w.len()).map(|i| {
+                two.clone()
+                    * (au[i].clone() - r.clone() * u[i].clone() - g_u.clone() * w[i].clone())
+                    / n.clone()
+                    - four.clone() * w_u.clone() * (aw[i].clone() - r.clone() * w[i].clone())
+                        / n2.clone()
+            }),
+        ))
+    }
+}
+
+/// Q(w) = wᵀAw: not scale invariant.
+#[derive(Debug, Clone)]
+pub struct Quadratic<T: Field> {
+    a: DMatrix<T>,
+    label: String,
+}
+
+impl<T: Field> Quadratic<T> {
+    /// w₁², the un-normalized counterpart of the normalized quadratic.
+    pub fn first_coordinate(dim: usize) -> Self {
+        Quadratic {
+            a: e1_projector(dim),
+            label: format!("quadratic w1^2 (d={dim})"),
+        }
+    }
+}
+
+impl<T: Field> Objective<T> for Quadratic<T> {
+    fn name(&self) -> String {
+        self.label.clone()
+    }
+    fn dim(&self) -> usize {
+        self.a.nrows()
+    }
+    fn loss(&self, w: &Vector<T>, _batch: usize) -> T {
+        dot(w, &mat_vec(&self.a, w))
+    }
+    fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
+        mat_vec(&self.a, w).map(|x| T::from_int(2) * x)
+    }
+    fn scale_invariant(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,216 @@
+//! Arithmetic as a type parameter.
+//!
+//! Two tiers, as nalgebra's `Scalar` / `RealField`:
+//! - [`Field`]: + − × ÷, construction from an exact ratio or from text, conversion to f64.
+//!   Exact rationals ([`num_rational::BigRational`]) live here.
+//! - [`Real`]: adds √, exp, ln, ln(1+x), cos — floats only: `f64` and [`Mp`] (dashu-float, precision
+//!   chosen at run time).
+//!
+//! Generic code asks for the weakest tier that works, so a rational run cannot reach a loss that
+//! needs a square root. Constants come from exact ratios or text, never from f64 literals: in exact
+//! mode 0.1_f64 is 3602879701896397/36028797018963968, not 1/10.
+
+mod f64_impl;
+mod mp;
+mod parse;
+mod rational;
+
+pub use mp::{with_precision, Mp};
+pub use parse::parse_rational;
+
+use num_rational::BigRational;
+use std::fmt::{Debug, Display};
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+use crate::error::Result;
+
+/// The field tier: what exact rationals, f64 and arbitrary-precision floats share.
+pub trait Field:
+    Clone
+    + Debug
+    + Display
+    + PartialEq
+    + PartialOrd
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + num_traits::Zero
+    + num_traits::One
+{
+    /// The name used on the command line and in reports (`f64`, `mp`, `rational`).
+    const NAME: &'static str;
+    /// True for exact arithmetic, where identities must hold with equality.
+    const EXACT: bool;
+
+    /// The exact rational `r`, rounded to this arithmetic.
+    fn from_rational(r: &BigRational) -> Self;
+
+    /// num/den, rounded once.
+    fn from_ratio(num: i64, den: i64) -> Self;
+
+    /// An integer.
+    fn from_int(n: i64) -> Self {
+        Self::from_ratio(n, 1)
+    }
+
+    /// Read "0.1", "1/10", "5e-4" exactly, then round once to this arithmetic.
+    fn parse(text: &str) -> Result<Self> {
+        Ok(Self::from_rational(&parse_rational(text)?))
+    }
+
+    /// Nearest f64 (for reports and plots only).
+    fn to_f64(&self) -> f64;
+
+    /// |x|.
+    fn abs(&self) -> Self {
+        if *self < Self::zero() {
+            -self.clone()
+        } else {
+            self.clone()
+        }
+    }
+
+    /// x².
+    fn square(&self) -> Self {
+        self.clone() * self.clone()
+    }
+
+    /// xⁿ for an integer n (negative allowed for nonzero x), by repeated squaring.
+    fn powi(&self, n: i64) -> Self {
+        let mut base = if n < 0 {
+            Self::one() / self.clone()
+        } else {
+            self.clone()
+        };
+        let mut e = n.unsigned_abs();
+        let mut acc = Self::one();
+        while e > 0 {
+            if e & 1 == 1 {
+                acc *= base.clone();
+            }
+            e >>= 1;
+            if e > 0 {
+                base = base.square();
+            }
+        }
+        acc
+    }
+
+    /// Size of the number's representation in bits (grows in exact mode; fixed for floats).
+    fn size_bits(&self) -> u64;
+}
+
+/// The real tier: floats with transcendental functions.
+pub trait Real: Field {
+    /// √x (x ≥ 0).
+    fn sqrt(&self) -> Self;
+    /// eˣ.
+    fn exp(&self) -> Self;
+    /// ln x (x > 0).
+    fn ln(&self) -> Self;
+    /// ln(1 + x), accurate for small x.
+    fn ln_1p(&self) -> Self;
+    /// The f64 value x exactly (every f64 is a dyadic rational).
+    fn from_f64(x: f64) -> Self;
+    /// Unit roundoff: the relative spacing of numbers near 1.
+    fn epsilon() -> Self;
+
+    /// π, by Machin's formula π = 16 atan(1/5) − 4 atan(1/239), summed to [`Real::epsilon`].
+    fn pi() -> Self {
+        let atan_inv = |k: i64| {
+            // atan(1/k) = Σ (−1)ⁿ / ((2n+1) k^(2n+1))
+            let k2 = Self::from_int(k * k);
+            let mut power = Self::one() / Self::from_int(k);
+            let mut sum = Self::zero();
+            let mut n = 0i64;
+            loop {
+                let term = power.clone() / Self::from_int(2 * n + 1);
+                if term.abs() < Self::epsilon() * Self::from_ratio(1, 64) {
+                    break;
+                }
+                if n % 2 == 0 {
+                    sum += term;
+                } else {
+                    sum -= term;
+                }
+                power /= k2.clone();
+                n += 1;
+            }
+            sum
+        };
+        Self::from_int(16) * atan_inv(5) - Self::from_int(4) * atan_inv(239)
+    }
+
+    /// cos x by range reduction to [−π, π] and the Taylor series, summed to [`Real::epsilon`].
+    fn cos(&self) -> Self {
+        let two_pi = Self::from_int(2) * Self::pi();
+        let turns = (self.to_f64() / two_pi.to_f64()).round();
+        let x = self.clone() - two_pi * Self::from_f64(turns);
+        let x2 = x.square();
+        let mut term = Self::one();
+        let mut sum = Self::one();
+        let mut n = 1i64;
+        loop {
+            term = -term * x2.clone() / Self::from_int((2 * n - 1) * (2 * n));
+            if term.abs() < Self::epsilon() * Self::from_ratio(1, 64) {
+                break;
+            }
+            sum += term.clone();
+            n += 1;
+        }
+        sum
+    }
+}
+
+/// The runtime choice of arithmetic: one enum, matched once at the boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arith {
+    /// IEEE double.
+    F64,
+    /// Arbitrary-precision binary float with the given mantissa bits.
+    Mp(u32),
+    /// Exact rationals.
+    Rational,
+}
+
+impl Arith {
+    /// Name as shown in reports: `f64`, `mp256`, `rational`.
+    pub fn label(&self) -> String {
+        match self {
+            Arith::F64 => "f64".into(),
+            Arith::Mp(bits) => format!("mp{bits}"),
+            Arith::Rational => "rational".into(),
+        }
+    }
+
+    /// Build from the CLI pair `--arith NAME --precision BITS`.
+    pub fn from_name(name: &str, precision: u32) -> Result<Self> {
+        match name {
+            "f64" => Ok(Arith::F64),
+            "mp" => {
+                if !(16..=1 << 20).contains(&precision) {
+                    return Err(crate::error::Error::invalid(
+                        "--precision",
+                        precision,
+                        "must be between 16 and 1048576 bits",
+                    ));
+                }
+                Ok(Arith::Mp(precision))
+            }
+            "rational" => Ok(Arith::Rational),
+            other => Err(crate::error::Error::invalid(
+                "--arith",
+                other,
+                "expected f64, mp or rational",
+            )),
+        }
+    }
+}

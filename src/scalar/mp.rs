@@ -1,0 +1,196 @@
+//! Arbitrary-precision binary floats (dashu-float), precision chosen at run time.
+//!
+//! Every value built by [`Field`] / [`Real`] constructors carries the precision of the enclosing
+//! [`with_precision`] call (default 256 bits); dashu keeps the larger precision of two operands,
+//! so a whole run stays at one precision. Rounding is to nearest, ties to even, as in IEEE.
+
+use std::cell::Cell;
+use std::fmt;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+use std::str::FromStr;
+
+use dashu_base::{Approximation, SquareRoot};
+use dashu_float::round::mode::HalfEven;
+use dashu_float::FBig;
+use num_rational::BigRational;
+
+use super::{Field, Real};
+
+type Inner = FBig<HalfEven, 2>;
+
+thread_local! {
+    static PRECISION: Cell<usize> = const { Cell::new(256) };
+}
+
+/// Run `f` with every new [`Mp`] value carrying `bits` bits of mantissa.
+pub fn with_precision<R>(bits: u32, f: impl FnOnce() -> R) -> R {
+    let previous = PRECISION.with(|p| p.replace(bits as usize));
+    let result = f();
+    PRECISION.with(|p| p.set(previous));
+    result
+}
+
+fn precision() -> usize {
+    PRECISION.with(|p| p.get())
+}
+
+fn at_precision(x: Inner) -> Inner {
+    match x.with_precision(precision()) {
+        Approximation::Exact(v) | Approximation::Inexact(v, _) => v,
+    }
+}
+
+/// An arbitrary-precision binary float.
+#[derive(Clone, PartialEq, PartialOrd)]
+pub struct Mp(Inner);
+
+impl Mp {
+    /// The current thread's precision in bits.
+    pub fn precision_bits() -> u32 {
+        precision() as u32
+    }
+
+    fn big_int(n: &num_bigint::BigInt) -> Inner {
+        let int = dashu_int::IBig::from_str(&n.to_string()).expect("BigInt prints decimal digits");
+        at_precision(Inner::from(int))
+    }
+}
+
+impl fmt::Debug for Mp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mp({self})")
+    }
+}
+
+impl fmt::Display for Mp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.to_decimal() {
+            Approximation::Exact(d) | Approximation::Inexact(d, _) => write!(f, "{d}"),
+        }
+    }
+}
+
+macro_rules! binary_op {
+    ($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:tt) => {
+        impl $trait for Mp {
+            type Output = Mp;
+            fn $method(self, rhs: Mp) -> Mp {
+                Mp(self.0 $op rhs.0)
+            }
+        }
+        impl $assign_trait for Mp {
+            fn $assign_method(&mut self, rhs: Mp) {
+                let lhs = std::mem::replace(&mut self.0, Inner::ZERO);
+                self.0 = lhs $op rhs.0;
+            }
+        }
+    };
+}
+
+binary_op!(Add, add, AddAssign, add_assign, +);
+binary_op!(Sub, sub, SubAssign, sub_assign, -);
+binary_op!(Mul, mul, MulAssign, mul_assign, *);
+binary_op!(Div, div, DivAssign, div_assign, /);
+
+impl Neg for Mp {
+    type Output = Mp;
+    fn neg(self) -> Mp {
+        Mp(-self.0)
+    }
+}
+
+impl num_traits::Zero for Mp {
+    fn zero() -> Self {
+        Mp(at_precision(Inner::ZERO))
+    }
+    fn is_zero(&self) -> bool {
+        self.0.repr().is_zero()
+    }
+}
+
+impl num_traits::One for Mp {
+    fn one() -> Self {
+        Mp(at_precision(Inner::ONE))
+    }
+}
+
+impl Field for Mp {
+    const NAME: &'static str = "mp";
+    const EXACT: bool = false;
+
+    fn from_rational(r: &BigRational) -> Self {
+        Mp(Self::big_int(r.numer()) / Self::big_int(r.denom()))
+    }
+
+    fn from_ratio(num: i64, den: i64) -> Self {
+        Mp(at_precision(Inner::from(num)) / at_precision(Inner::from(den)))
+    }
+
+    fn to_f64(&self) -> f64 {
+        match self.0.to_f64() {
+            Approximation::Exact(v) | Approximation::Inexact(v, _) => v,
+        }
+    }
+
+    fn size_bits(&self) -> u64 {
+        self.0.precision() as u64
+    }
+}
+
+impl Real for Mp {
+    fn sqrt(&self) -> Self {
+        Mp(self.0.sqrt())
+    }
+    fn exp(&self) -> Self {
+        Mp(self.0.exp())
+    }
+    fn ln(&self) -> Self {
+        Mp(self.0.ln())
+    }
+    fn ln_1p(&self) -> Self {
+        Mp(self.0.ln_1p())
+    }
+    fn from_f64(x: f64) -> Self {
+        let exact = Inner::try_from(x).unwrap_or(Inner::ZERO);
+        Mp(at_precision(exact))
+    }
+    fn epsilon() -> Self {
+        Mp(at_precision(Inner::from_parts(
+            dashu_int::IBig::ONE,
+            -(precision() as isize),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_traits::One;
+
+    #[test]
+    fn precision_controls_the_error_of_one_third() {
+        for bits in [64u32, 128, 512] {
+            with_precision(bits, || {
+                let third = Mp::from_ratio(1, 3);
+                let error = (third * Mp::from_int(3) - Mp::one()).abs();
+                assert!(
+                    error <= Mp::epsilon() * Mp::from_int(2),
+                    "bits {bits}: {error}"
+                );
+                assert_eq!(Mp::from_ratio(1, 3).size_bits(), bits as u64);
+            });
+        }
+    }
+
+    #[test]
+    fn transcendentals_agree_with_f64() {
+        with_precision(200, || {
+            let two = Mp::from_int(2);
+            assert!((two.sqrt().to_f64() - 2f64.sqrt()).abs() < 1e-15);
+            assert!((two.exp().to_f64() - 2f64.exp()).abs() < 1e-14);
+            assert!((two.ln().to_f64() - 2f64.ln()).abs() < 1e-15);
+            assert!((Mp::pi().to_f64() - std::f64::consts::PI).abs() < 1e-15);
+            assert!((Mp::from_ratio(7, 3).cos().to_f64() - (7.0f64 / 3.0).cos()).abs() < 1e-15);
+        });
+    }
+}
