@@ -5,10 +5,16 @@
 //! Data flows one way: [`scalar`] → [`linalg`] → [`loss`] → [`optim`] → [`sim`] → [`toy`] →
 //! [`plot`]; only the binary prints.
 
+#![deny(clippy::float_cmp)]
+
+pub mod cli;
 pub mod error;
 pub mod linalg;
 pub mod loss;
 pub mod optim;
+pub mod plot;
 pub mod scalar;
+pub mod sim;
+pub mod toy;
 
 pub use error::{Error, Result};

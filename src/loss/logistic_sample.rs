@@ -133,6 +133,9 @@ impl<T: Real> Objective<T> for LogisticSample<T> {
     fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
         self.loss_and_gradient(w).1
     }
+    fn loss_and_gradient(&self, w: &Vector<T>, _batch: usize) -> (T, Vector<T>) {
+        LogisticSample::loss_and_gradient(self, w)
+    }
     fn scale_invariant(&self) -> bool {
         self.normalized
     }

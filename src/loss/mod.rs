@@ -29,6 +29,10 @@ pub trait Objective<T: Field> {
     fn loss(&self, theta: &Vector<T>, batch: usize) -> T;
     /// ∇L_batch(θ).
     fn gradient(&self, theta: &Vector<T>, batch: usize) -> Vector<T>;
+    /// (L_batch(θ), ∇L_batch(θ)); models that share work between the two override it.
+    fn loss_and_gradient(&self, theta: &Vector<T>, batch: usize) -> (T, Vector<T>) {
+        (self.loss(theta, batch), self.gradient(theta, batch))
+    }
     /// True when L(cθ) = L(θ) for every c > 0 by construction.
     fn scale_invariant(&self) -> bool;
     /// ∇²L(θ)·u when the model provides it analytically.
@@ -56,6 +60,9 @@ impl<T: Field, O: Objective<T> + ?Sized> Objective<T> for Box<O> {
     }
     fn gradient(&self, theta: &Vector<T>, batch: usize) -> Vector<T> {
         (**self).gradient(theta, batch)
+    }
+    fn loss_and_gradient(&self, theta: &Vector<T>, batch: usize) -> (T, Vector<T>) {
+        (**self).loss_and_gradient(theta, batch)
     }
     fn scale_invariant(&self) -> bool {
         (**self).scale_invariant()

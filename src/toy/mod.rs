@@ -1,0 +1,299 @@
+//! The paper's toy example (SPEC §4): four regimes of full-batch GD on one linear classifier,
+//! from one initial point, with one constant learning rate η:
+//!
+//! - `neither`: no BN, no WD — on separable data ‖w‖ grows without bound (the loss → 0);
+//! - `wd-only`: no BN, WD λ > 0 — strongly convex, converges to its unique minimizer;
+//! - `bn-only`: BN, no WD — scale invariant, converges with the norm frozen;
+//! - `bn+wd`: BN and WD — ‖w‖ shrinks until the effective LR η/‖w‖² crosses the stability limit
+//!   2(1+γ)/ℓ''(0) of the optimum, the iterate is kicked out, the norm jumps, it reconverges, and
+//!   this repeats: the training error never settles.
+//!
+//! The verdicts ([`verdict`]) turn trajectories into `converged` and kick-out events.
+
+pub mod models;
+pub mod verdict;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::linalg::{angle_deg, norm_sq, to_f64, Vector};
+use crate::loss::Objective;
+use crate::optim::{Convention, Schedule, Sgd, SgdState};
+use crate::scalar::Field;
+use crate::sim::{simulate, Run};
+use verdict::{convergence, kick_outs, Criterion, KickOut};
+
+/// One of the four regimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Regime {
+    /// No BN, no WD.
+    #[serde(rename = "neither")]
+    Neither,
+    /// WD only.
+    #[serde(rename = "wd-only")]
+    WdOnly,
+    /// BN only.
+    #[serde(rename = "bn-only")]
+    BnOnly,
+    /// BN and WD.
+    #[serde(rename = "bn+wd")]
+    BnWd,
+}
+
+impl Regime {
+    /// All four, in report order.
+    pub const ALL: [Regime; 4] = [Regime::Neither, Regime::WdOnly, Regime::BnOnly, Regime::BnWd];
+
+    /// `neither`, `wd-only`, `bn-only`, `bn+wd`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Regime::Neither => "neither",
+            Regime::WdOnly => "wd-only",
+            Regime::BnOnly => "bn-only",
+            Regime::BnWd => "bn+wd",
+        }
+    }
+
+    /// Whether the model normalizes.
+    pub fn normalized(&self) -> bool {
+        matches!(self, Regime::BnOnly | Regime::BnWd)
+    }
+
+    /// Whether weight decay is on.
+    pub fn decays(&self) -> bool {
+        matches!(self, Regime::WdOnly | Regime::BnWd)
+    }
+}
+
+/// The toy's hyperparameters, already in the run's arithmetic.
+#[derive(Debug, Clone)]
+pub struct ToySetup<T: Field> {
+    /// η.
+    pub lr: T,
+    /// λ (used by the regimes with WD).
+    pub weight_decay: T,
+    /// γ.
+    pub momentum: T,
+    /// Number of steps.
+    pub steps: usize,
+    /// w_0.
+    pub init: Vector<T>,
+    /// Convergence tolerance of the verdict.
+    pub tolerance: f64,
+}
+
+impl<T: Field> ToySetup<T> {
+    /// Checks the ranges that every arithmetic shares.
+    pub fn validate(&self) -> Result<()> {
+        if self.init.iter().all(|x| *x == T::zero()) {
+            return Err(Error::invalid(
+                "--init",
+                format_vector(&self.init),
+                "the initial vector must be nonzero (BN is undefined at w = 0)",
+            ));
+        }
+        if !(self.tolerance > 0.0 && self.tolerance.is_finite()) {
+            return Err(Error::invalid("--tolerance", self.tolerance, "must be positive"));
+        }
+        Ok(())
+    }
+}
+
+fn format_vector<T: Field>(v: &Vector<T>) -> String {
+    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// The measured state at one step (f64, for reports and plots).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    /// t.
+    pub step: usize,
+    /// L(w_t).
+    pub loss: f64,
+    /// Training error of w_t (null for losses that are not classifiers).
+    pub train_error: Option<f64>,
+    /// ∠(w_t, e₁) in degrees.
+    pub angle_deg: f64,
+    /// ‖w_t‖.
+    pub w_norm: f64,
+    /// η / ‖w_t‖².
+    pub effective_lr: f64,
+}
+
+/// One regime's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegimeReport {
+    /// Regime name.
+    pub name: &'static str,
+    /// The model that was run.
+    pub model: String,
+    /// Weight decay used.
+    pub weight_decay: f64,
+    /// The convergence verdict.
+    pub converged: bool,
+    /// What the criterion measured.
+    pub criterion: Criterion,
+    /// State after the last step.
+    #[serde(rename = "final")]
+    pub last: StepRecord,
+    /// Kick-out events (regimes with WD on a scale-invariant model).
+    pub kick_outs: Vec<KickOut>,
+    /// Every step.
+    #[serde(skip)]
+    pub trajectory: Vec<StepRecord>,
+}
+
+/// The toy's whole outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct ToyReport {
+    /// wd-only and bn-only converge and bn+wd does not (with at least two kick-outs).
+    pub claim_holds: bool,
+    /// Analytic stability limit of the optimum for the effective LR, 2(1+γ)/ℓ''(opt).
+    pub stability_limit: f64,
+    /// Arithmetic label.
+    pub arith: String,
+    /// η.
+    pub lr: f64,
+    /// λ.
+    pub weight_decay: f64,
+    /// γ.
+    pub momentum: f64,
+    /// Steps run.
+    pub steps: usize,
+    /// The four regimes.
+    pub regimes: Vec<RegimeReport>,
+}
+
+impl ToyReport {
+    /// The report of one regime.
+    pub fn regime(&self, regime: Regime) -> Option<&RegimeReport> {
+        self.regimes.iter().find(|r| r.name == regime.name())
+    }
+}
+
+fn record<T: Field, O: Objective<T> + ?Sized>(
+    objective: &O,
+    step: usize,
+    w: &Vector<T>,
+    loss: f64,
+    lr: f64,
+) -> StepRecord {
+    let wf = to_f64(w);
+    let mut e1 = vec![0.0; wf.len()];
+    e1[0] = 1.0;
+    let norm_sq = norm_sq(w).to_f64();
+    StepRecord {
+        step,
+        loss,
+        train_error: objective.train_error(w),
+        angle_deg: angle_deg(&wf, &e1),
+        w_norm: norm_sq.sqrt(),
+        effective_lr: lr / norm_sq,
+    }
+}
+
+/// Runs one regime and judges it.
+pub fn run_regime<T: Field>(
+    setup: &ToySetup<T>,
+    regime: Regime,
+    objective: &dyn Objective<T>,
+    stability_limit: f64,
+    mut progress: impl FnMut(usize),
+) -> Result<RegimeReport> {
+    let weight_decay = if regime.decays() {
+        setup.weight_decay.clone()
+    } else {
+        T::zero()
+    };
+    let run = Run::new(
+        Sgd::new(setup.momentum.clone(), Convention::PyTorch)?,
+        Schedule::Constant(setup.lr.clone()),
+        Schedule::Constant(weight_decay.clone()),
+        setup.steps,
+    )?;
+    let lr = setup.lr.to_f64();
+    let mut trajectory = Vec::with_capacity(setup.steps + 1);
+    let mut canonical = Vec::with_capacity(setup.steps + 1);
+    let invariant = objective.scale_invariant();
+    let init = SgdState::new(setup.init.clone(), None);
+    let last = simulate(objective, &run, init, |obs| {
+        let w = &obs.state.params;
+        let loss = match obs.loss {
+            Some(l) => l.to_f64(),
+            None => objective.loss(w, 0).to_f64(),
+        };
+        let rec = record(objective, obs.step, w, loss, lr);
+        let wf = to_f64(w);
+        canonical.push(if invariant {
+            wf.iter().map(|x| x / rec.w_norm).collect()
+        } else {
+            wf
+        });
+        trajectory.push(rec);
+        progress(obs.step);
+    });
+    drop(last);
+    let criterion = convergence(&trajectory, &canonical, setup.tolerance);
+    let kicks = if regime.decays() && invariant {
+        kick_outs(&trajectory, &canonical, stability_limit)
+    } else {
+        Vec::new()
+    };
+    let kick_in_window = kicks.iter().any(|k| k.step >= criterion.window_start);
+    let converged = criterion.within_tolerance && !kick_in_window;
+    Ok(RegimeReport {
+        name: regime.name(),
+        model: objective.name(),
+        weight_decay: weight_decay.to_f64(),
+        converged,
+        criterion,
+        last: trajectory.last().cloned().expect("at least the initial record"),
+        kick_outs: kicks,
+        trajectory,
+    })
+}
+
+/// The paper's claim from the four regime reports.
+pub fn claim_holds(regimes: &[RegimeReport]) -> bool {
+    let get = |r: Regime| regimes.iter().find(|x| x.name == r.name());
+    match (get(Regime::WdOnly), get(Regime::BnOnly), get(Regime::BnWd)) {
+        (Some(wd), Some(bn), Some(both)) => {
+            wd.converged && bn.converged && !both.converged && both.kick_outs.len() >= 2
+        }
+        _ => false,
+    }
+}
+
+/// Runs every regime and judges the claim.
+pub fn run_toy<T: Field>(
+    setup: &ToySetup<T>,
+    models: &[models::RegimeModel<T>],
+    stability_limit: f64,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ToyReport> {
+    setup.validate()?;
+    let mut regimes = Vec::with_capacity(models.len());
+    for (index, (regime, objective)) in models.iter().enumerate() {
+        if objective.dim() != setup.init.len() {
+            return Err(Error::invalid(
+                "--init",
+                format_vector(&setup.init),
+                format!("has {} entries but the model has dimension {}", setup.init.len(), objective.dim()),
+            ));
+        }
+        let report = run_regime(setup, *regime, objective.as_ref(), stability_limit, |t| {
+            progress(index, t)
+        })?;
+        regimes.push(report);
+    }
+    Ok(ToyReport {
+        claim_holds: claim_holds(&regimes),
+        stability_limit,
+        arith: T::NAME.to_string(),
+        lr: setup.lr.to_f64(),
+        weight_decay: setup.weight_decay.to_f64(),
+        momentum: setup.momentum.to_f64(),
+        steps: setup.steps,
+        regimes,
+    })
+}

@@ -1,0 +1,64 @@
+//! The toy's models for each regime, and the analytic stability limit of their optimum.
+
+use crate::loss::{LogisticPopulation, LogisticSample, Objective, Quadratic, Rayleigh};
+use crate::scalar::{Field, Real};
+
+use super::Regime;
+
+/// Where the toy's data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToyData {
+    /// Infinite data: Gaussian expectations by quadrature.
+    Population,
+    /// `samples` seeded points.
+    Sample { samples: usize, seed: u64 },
+}
+
+/// A regime's model, boxed so the four can share one loop.
+pub type RegimeModel<T> = (Regime, Box<dyn Objective<T>>);
+
+/// The logistic toy for each regime (floats only: it needs exp, ln and √).
+pub fn logistic_models<T: Real>(data: &ToyData, dim: usize) -> Vec<RegimeModel<T>> {
+    Regime::ALL
+        .iter()
+        .map(|&regime| {
+            let model: Box<dyn Objective<T>> = match data {
+                ToyData::Population => Box::new(LogisticPopulation::new(dim, regime.normalized())),
+                ToyData::Sample { samples, seed } => Box::new(LogisticSample::new(
+                    dim,
+                    *samples,
+                    *seed,
+                    regime.normalized(),
+                )),
+            };
+            (regime, model)
+        })
+        .collect()
+}
+
+/// 2(1+γ)/ℓ''(0) for the logistic toy, from the population curvature (the sample form is compared
+/// with the same analytic limit).
+pub fn logistic_stability_limit<T: Real>(momentum: &T) -> T {
+    let curvature = LogisticPopulation::<T>::new(2, true).curvature_at_optimum();
+    T::from_int(2) * (T::one() + momentum.clone()) / curvature
+}
+
+/// The rational companion toy: w₁²/‖w‖² with BN, w₁² without (any arithmetic, exact included).
+pub fn quadratic_models<T: Field>(dim: usize) -> Vec<RegimeModel<T>> {
+    Regime::ALL
+        .iter()
+        .map(|&regime| {
+            let model: Box<dyn Objective<T>> = if regime.normalized() {
+                Box::new(Rayleigh::normalized_quadratic(dim))
+            } else {
+                Box::new(Quadratic::first_coordinate(dim))
+            };
+            (regime, model)
+        })
+        .collect()
+}
+
+/// ℓ(φ) = cos²φ has ℓ'' = 2 at its optimum φ = 90°, so the limit is 2(1+γ)/2 = 1 + γ.
+pub fn quadratic_stability_limit<T: Field>(momentum: &T) -> T {
+    T::one() + momentum.clone()
+}

@@ -1,0 +1,125 @@
+//! Verdicts on toy trajectories.
+//!
+//! **Convergence criterion.** Let c_t be what determines the model's function: ŵ_t = w_t/‖w_t‖
+//! for a scale-invariant model, w_t otherwise. Over the final window of W = max(T/10, 20) steps,
+//! the regime has converged iff
+//!
+//!     max_{t in window} ‖c_t − c_T‖ / max(‖c_T‖, 1) ≤ tol,
+//!     max_{t in window} |err_t − err_T| ≤ tol  (when a training error is defined),
+//!
+//! and no kick-out starts inside the window.
+//!
+//! **Kick-outs** (WD on a scale-invariant model). WD shrinks ‖w‖ by (1 − ηλ) per step near an
+//! optimum, so a step where ‖w_{t+1}‖ > ‖w_t‖ means a large gradient: the iterate was thrown out.
+//! An episode is a maximal run of such steps whose total growth of ‖w‖² exceeds 1%. For each we
+//! report the effective LR η/‖w‖² at the *onset* — the step with the smallest angular movement
+//! ∠(w_t, w_{t+1}) since the previous episode, which is where the linearized map
+//! φ ↦ (1 − η_eff ℓ'') φ stops contracting, i.e. where η_eff crosses the stability limit — and at
+//! the *peak*, the last step before the norm grows.
+
+use serde::Serialize;
+
+use super::StepRecord;
+use crate::linalg::angle_deg;
+
+/// What the convergence criterion measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Criterion {
+    /// First step of the final window.
+    pub window_start: usize,
+    /// max ‖c_t − c_T‖ / max(‖c_T‖, 1) over the window.
+    pub movement: f64,
+    /// max |err_t − err_T| over the window (0 when no error is defined).
+    pub error_change: f64,
+    /// The tolerance used.
+    pub tolerance: f64,
+    /// movement ≤ tol and error_change ≤ tol.
+    pub within_tolerance: bool,
+}
+
+/// One kick-out episode.
+#[derive(Debug, Clone, Serialize)]
+pub struct KickOut {
+    /// First step at which ‖w‖ grows.
+    pub step: usize,
+    /// Step of the onset (smallest angular movement before the episode).
+    pub onset_step: usize,
+    /// η/‖w‖² at the onset.
+    pub onset_effective_lr: f64,
+    /// η/‖w‖² just before the norm grows.
+    pub peak_effective_lr: f64,
+    /// onset_effective_lr / stability limit.
+    pub onset_over_limit: f64,
+    /// Growth factor of ‖w‖² over the episode.
+    pub norm_sq_growth: f64,
+}
+
+fn distance(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+}
+
+/// Applies the convergence criterion.
+pub fn convergence(records: &[StepRecord], canonical: &[Vec<f64>], tolerance: f64) -> Criterion {
+    let last = records.len() - 1;
+    let window = (last / 10).max(20).min(last);
+    let start = last - window;
+    let end = &canonical[last];
+    let scale = end.iter().map(|x| x * x).sum::<f64>().sqrt().max(1.0);
+    let mut movement: f64 = 0.0;
+    let mut error_change: f64 = 0.0;
+    for t in start..=last {
+        movement = movement.max(distance(&canonical[t], end) / scale);
+        if let (Some(a), Some(b)) = (records[t].train_error, records[last].train_error) {
+            error_change = error_change.max((a - b).abs());
+        }
+    }
+    // NaN (a diverged run) must never count as converged.
+    let within_tolerance = movement <= tolerance && error_change <= tolerance;
+    Criterion {
+        window_start: start,
+        movement,
+        error_change,
+        tolerance,
+        within_tolerance,
+    }
+}
+
+/// Finds the kick-out episodes.
+pub fn kick_outs(records: &[StepRecord], canonical: &[Vec<f64>], limit: f64) -> Vec<KickOut> {
+    let mut out = Vec::new();
+    let mut quiet_from = 0;
+    let mut t = 0;
+    while t + 1 < records.len() {
+        if records[t + 1].w_norm <= records[t].w_norm {
+            t += 1;
+            continue;
+        }
+        let begin = t;
+        while t + 1 < records.len() && records[t + 1].w_norm > records[t].w_norm {
+            t += 1;
+        }
+        let growth = (records[t].w_norm / records[begin].w_norm).powi(2);
+        if growth > 1.01 {
+            let onset = (quiet_from..=begin)
+                .filter(|&s| s + 1 < canonical.len())
+                .min_by(|&a, &b| {
+                    let ma = angle_deg(&canonical[a], &canonical[a + 1]);
+                    let mb = angle_deg(&canonical[b], &canonical[b + 1]);
+                    ma.total_cmp(&mb)
+                })
+                .unwrap_or(begin);
+            let onset_lr = records[onset].effective_lr;
+            out.push(KickOut {
+                step: begin,
+                onset_step: onset,
+                onset_effective_lr: onset_lr,
+                peak_effective_lr: records[begin].effective_lr,
+                onset_over_limit: onset_lr / limit,
+                norm_sq_growth: growth,
+            });
+            quiet_from = t;
+        }
+        t += 1;
+    }
+    out
+}

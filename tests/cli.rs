@@ -1,0 +1,117 @@
+//! The binary as a user runs it: exit codes, one-line errors, JSON shape, determinism, plots.
+
+use assert_cmd::Command;
+
+fn verify() -> Command {
+    Command::cargo_bin("verify").expect("binary built")
+}
+
+fn stdout_json(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = verify().args(args).output().expect("runs");
+    let code = out.status.code().unwrap_or(-1);
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (code, json)
+}
+
+#[test]
+fn toy_defaults_reproduce_the_claim() {
+    let (code, json) = stdout_json(&["toy", "--json", "--no-plots", "--quiet"]);
+    assert_eq!(code, 0);
+    assert_eq!(json["claim_holds"], true);
+    let regimes = json["regimes"].as_array().unwrap();
+    let names: Vec<&str> = regimes.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["neither", "wd-only", "bn-only", "bn+wd"]);
+    let by = |n: &str| regimes.iter().find(|r| r["name"] == n).unwrap();
+    assert_eq!(by("wd-only")["converged"], true);
+    assert_eq!(by("bn-only")["converged"], true);
+    assert_eq!(by("bn+wd")["converged"], false);
+    for key in ["loss", "train_error", "angle_deg", "w_norm", "effective_lr"] {
+        assert!(by("bn+wd")["final"][key].is_number(), "final.{key}");
+    }
+    // Each kick-out starts where the effective LR has crossed the analytic limit: the onset is
+    // predicted at (1 − ηλ) = 0.99 of the limit by the linearized angle map (module docs).
+    let limit = json["stability_limit"].as_f64().unwrap();
+    let kicks = by("bn+wd")["kick_outs"].as_array().unwrap();
+    assert!(kicks.len() >= 2);
+    for k in kicks {
+        let ratio = k["onset_effective_lr"].as_f64().unwrap() / limit;
+        assert!((0.95..1.05).contains(&ratio), "onset/limit {ratio}");
+    }
+}
+
+/// Negative control: too few steps for the norm to shrink to the limit, so bn+wd shows no
+/// kick-out and the claim is reported as failing (exit 1), not as holding.
+#[test]
+fn short_run_reports_failure() {
+    let (code, json) = stdout_json(&["toy", "--json", "--no-plots", "--steps", "100"]);
+    assert_eq!(code, 1);
+    assert_eq!(json["claim_holds"], false);
+}
+
+#[test]
+fn same_seed_same_output_bit_for_bit() {
+    let args = ["toy", "--json", "--no-plots", "--data", "sample", "--samples", "200", "--seed", "9", "--steps", "400"];
+    let a = verify().args(args).output().unwrap().stdout;
+    let b = verify().args(args).output().unwrap().stdout;
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+#[test]
+fn exact_run_is_exact_and_capped() {
+    let (code, json) = stdout_json(&[
+        "toy", "--json", "--no-plots", "--loss", "normalized-quadratic", "--arith", "rational",
+        "--steps", "4", "--init", "1,2", "--lr", "1/2", "--weight-decay", "1/10",
+    ]);
+    // Four exact steps cannot show convergence: the claim is reported as failing.
+    assert_eq!(code, 1);
+    // w1² with η = 1/2 and no WD: w1 ← w1 − (1/2)(2 w1) = 0 after one step, exactly.
+    let neither = &json["regimes"][0];
+    assert_eq!(neither["final"]["loss"].as_f64(), Some(0.0));
+    let out = verify()
+        .args(["toy", "--loss", "normalized-quadratic", "--arith", "rational", "--steps", "50"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--steps") && err.contains("50"), "{err}");
+}
+
+#[test]
+fn bad_input_is_one_line_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--lr", "-1"], "--lr"),
+        (&["--lr", "nan"], "--lr"),
+        (&["--weight-decay", "-0.1"], "--weight-decay"),
+        (&["--momentum", "1"], "--momentum"),
+        (&["--init", "0,0"], "--init"),
+        (&["--init", "1,x"], "--init"),
+        (&["--steps", "0"], "--steps"),
+        (&["--arith", "rational"], "--arith"),
+        (&["--arith", "quad"], "--arith"),
+        (&["--precision", "3", "--arith", "mp"], "--precision"),
+        (&["--data", "sample", "--samples", "1"], "--samples"),
+        (&["--loss", "hinge"], "--loss"),
+    ];
+    for (args, field) in cases {
+        let out = verify().arg("toy").arg("--no-plots").args(*args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(field), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn plots_are_written() {
+    let dir = std::env::temp_dir().join(format!("explr-toy-{}", std::process::id()));
+    let out = verify()
+        .args(["toy", "--steps", "300", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1));
+    let png = std::fs::read(dir.join("toy.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let _ = std::fs::remove_dir_all(dir);
+}
