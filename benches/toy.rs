@@ -3,11 +3,11 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use explr::linalg::Vector;
+use explr::scalar::Field;
 use explr::toy::models::{
     logistic_models, logistic_stability_limit, quadratic_models, quadratic_stability_limit, ToyData,
 };
 use explr::toy::{run_toy, ToySetup};
-use explr::scalar::Field;
 use num_rational::BigRational;
 
 fn toy_defaults(c: &mut Criterion) {

@@ -11,10 +11,12 @@ pub mod cli;
 pub mod error;
 pub mod linalg;
 pub mod loss;
+pub mod nets;
 pub mod optim;
 pub mod plot;
 pub mod scalar;
 pub mod sim;
+pub mod theorem;
 pub mod toy;
 
 pub use error::{Error, Result};

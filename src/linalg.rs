@@ -69,8 +69,8 @@ pub fn angle_deg(a: &[f64], b: &[f64]) -> f64 {
     wedge.sqrt().atan2(dot).to_degrees()
 }
 
-/// Maximum entry-wise |a − b| / max(‖b‖_∞, tiny) as f64, computed in T then rounded.
-pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> f64 {
+/// ‖a − b‖_∞ / ‖b‖_∞ computed in T (‖a − b‖_∞ when b = 0): exactly 0 iff a = b.
+pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
     let mut diff = T::zero();
     let mut size = T::zero();
     for (x, y) in a.iter().zip(b.iter()) {
@@ -84,9 +84,9 @@ pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> f64 {
         }
     }
     if size == T::zero() {
-        return diff.to_f64();
+        return diff;
     }
-    (diff / size).to_f64()
+    diff / size
 }
 
 #[cfg(test)]

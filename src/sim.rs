@@ -22,7 +22,12 @@ pub struct Run<T: Field> {
 
 impl<T: Field> Run<T> {
     /// Validates the schedules and the step count.
-    pub fn new(optimizer: Sgd<T>, lr: Schedule<T>, weight_decay: Schedule<T>, steps: usize) -> Result<Self> {
+    pub fn new(
+        optimizer: Sgd<T>,
+        lr: Schedule<T>,
+        weight_decay: Schedule<T>,
+        steps: usize,
+    ) -> Result<Self> {
         if steps == 0 {
             return Err(Error::invalid("--steps", 0, "must be at least 1"));
         }
@@ -87,6 +92,8 @@ pub fn trajectory<T: Field, O: Objective<T> + ?Sized>(
     init: SgdState<T>,
 ) -> Vec<Vector<T>> {
     let mut out = Vec::with_capacity(run.steps + 1);
-    simulate(objective, run, init, |obs| out.push(obs.state.params.clone()));
+    simulate(objective, run, init, |obs| {
+        out.push(obs.state.params.clone())
+    });
     out
 }

@@ -19,7 +19,10 @@ fn toy_defaults_reproduce_the_claim() {
     assert_eq!(code, 0);
     assert_eq!(json["claim_holds"], true);
     let regimes = json["regimes"].as_array().unwrap();
-    let names: Vec<&str> = regimes.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = regimes
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["neither", "wd-only", "bn-only", "bn+wd"]);
     let by = |n: &str| regimes.iter().find(|r| r["name"] == n).unwrap();
     assert_eq!(by("wd-only")["converged"], true);
@@ -50,7 +53,19 @@ fn short_run_reports_failure() {
 
 #[test]
 fn same_seed_same_output_bit_for_bit() {
-    let args = ["toy", "--json", "--no-plots", "--data", "sample", "--samples", "200", "--seed", "9", "--steps", "400"];
+    let args = [
+        "toy",
+        "--json",
+        "--no-plots",
+        "--data",
+        "sample",
+        "--samples",
+        "200",
+        "--seed",
+        "9",
+        "--steps",
+        "400",
+    ];
     let a = verify().args(args).output().unwrap().stdout;
     let b = verify().args(args).output().unwrap().stdout;
     assert!(!a.is_empty());
@@ -60,8 +75,21 @@ fn same_seed_same_output_bit_for_bit() {
 #[test]
 fn exact_run_is_exact_and_capped() {
     let (code, json) = stdout_json(&[
-        "toy", "--json", "--no-plots", "--loss", "normalized-quadratic", "--arith", "rational",
-        "--steps", "4", "--init", "1,2", "--lr", "1/2", "--weight-decay", "1/10",
+        "toy",
+        "--json",
+        "--no-plots",
+        "--loss",
+        "normalized-quadratic",
+        "--arith",
+        "rational",
+        "--steps",
+        "4",
+        "--init",
+        "1,2",
+        "--lr",
+        "1/2",
+        "--weight-decay",
+        "1/10",
     ]);
     // Four exact steps cannot show convergence: the claim is reported as failing.
     assert_eq!(code, 1);
@@ -69,7 +97,15 @@ fn exact_run_is_exact_and_capped() {
     let neither = &json["regimes"][0];
     assert_eq!(neither["final"]["loss"].as_f64(), Some(0.0));
     let out = verify()
-        .args(["toy", "--loss", "normalized-quadratic", "--arith", "rational", "--steps", "50"])
+        .args([
+            "toy",
+            "--loss",
+            "normalized-quadratic",
+            "--arith",
+            "rational",
+            "--steps",
+            "50",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -94,7 +130,12 @@ fn bad_input_is_one_line_exit_2() {
         (&["--loss", "hinge"], "--loss"),
     ];
     for (args, field) in cases {
-        let out = verify().arg("toy").arg("--no-plots").args(*args).output().unwrap();
+        let out = verify()
+            .arg("toy")
+            .arg("--no-plots")
+            .args(*args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");

@@ -32,7 +32,10 @@ fn check_scale_invariance<T: Field>(model: &dyn Objective<T>, w: &Vector<T>, c: 
     } else {
         assert!(close(&lc, &l, tol), "L(cw) {lc} vs L(w) {l}");
         let scale_ref = (norm_sq(&g) * norm_sq(w)).to_f64().sqrt().max(1e-300);
-        assert!(orth.abs().to_f64() <= tol * scale_ref.max(1.0), "<grad, w> = {orth}");
+        assert!(
+            orth.abs().to_f64() <= tol * scale_ref.max(1.0),
+            "<grad, w> = {orth}"
+        );
         assert!(vec_close(&gc, &g_over_c, tol), "grad(cw) vs grad(w)/c");
     }
 }
@@ -46,12 +49,19 @@ fn check_gradient<T: Field>(model: &dyn Objective<T>, w: &Vector<T>, h: &T, tol:
         let mut minus = w.clone();
         minus[i] -= h.clone();
         let fd = (model.loss(&plus, 0) - model.loss(&minus, 0)) / (T::from_int(2) * h.clone());
-        assert!(close(&fd, &g[i], tol), "coordinate {i}: fd {fd} vs analytic {}", g[i]);
+        assert!(
+            close(&fd, &g[i], tol),
+            "coordinate {i}: fd {fd} vs analytic {}",
+            g[i]
+        );
     }
 }
 
 fn ratio_vector(entries: &[(i64, i64)]) -> Vector<BigRational> {
-    Vector::from_iterator(entries.len(), entries.iter().map(|&(n, d)| BigRational::from_ratio(n, d)))
+    Vector::from_iterator(
+        entries.len(),
+        entries.iter().map(|&(n, d)| BigRational::from_ratio(n, d)),
+    )
 }
 
 fn nonzero(v: &[(i64, i64)]) -> bool {
@@ -111,7 +121,11 @@ proptest! {
 #[test]
 fn mp_gradients_match_finite_differences_to_30_digits() {
     with_precision(256, || {
-        let w = Vector::from_vec(vec![Mp::from_ratio(3, 4), Mp::from_ratio(-1, 3), Mp::from_ratio(1, 2)]);
+        let w = Vector::from_vec(vec![
+            Mp::from_ratio(3, 4),
+            Mp::from_ratio(-1, 3),
+            Mp::from_ratio(1, 2),
+        ]);
         let h = Mp::parse("1e-20").unwrap();
         check_gradient(&LogisticSample::<Mp>::new(3, 40, 5, true), &w, &h, 1e-30);
         check_gradient(&Rayleigh::<Mp>::random(3, 9), &w, &h, 1e-30);

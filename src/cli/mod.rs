@@ -1,6 +1,7 @@
 //! The command line. The only module that prints.
 
 mod common;
+mod theorem;
 mod toy;
 
 use std::ffi::OsString;
@@ -22,6 +23,9 @@ pub struct Cli {
 enum Command {
     /// Simulate the paper's toy example: four regimes, verdicts, plots.
     Toy(toy::ToyArgs),
+    /// Verify the scale-invariance identities and the equivalence theorems, in exact,
+    /// arbitrary-precision and f64 arithmetic.
+    Theorem(theorem::TheoremArgs),
 }
 
 /// Runs the CLI on `args` and returns the process exit code.
@@ -56,6 +60,7 @@ where
     };
     let result = match cli.command {
         Command::Toy(args) => toy::run(args),
+        Command::Theorem(args) => theorem::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

@@ -138,7 +138,11 @@ fn logistic<T: Real>(args: &ToyArgs) -> Result<ToyReport> {
         DataForm::Population => ToyData::Population,
         DataForm::Sample => {
             if args.samples < 2 {
-                return Err(Error::invalid("--samples", args.samples, "need at least 2 points for batch statistics"));
+                return Err(Error::invalid(
+                    "--samples",
+                    args.samples,
+                    "need at least 2 points for batch statistics",
+                ));
             }
             ToyData::Sample {
                 samples: args.samples,
@@ -146,7 +150,11 @@ fn logistic<T: Real>(args: &ToyArgs) -> Result<ToyReport> {
             }
         }
     };
-    execute::<T>(args, |dim| logistic_models(&data, dim), logistic_stability_limit)
+    execute::<T>(
+        args,
+        |dim| logistic_models(&data, dim),
+        logistic_stability_limit,
+    )
 }
 
 fn quadratic<T: Field>(args: &ToyArgs) -> Result<ToyReport> {
@@ -220,10 +228,22 @@ fn print_table(report: &ToyReport, args: &ToyArgs) {
     );
     println!(
         "{:<8} {:>9} {:>13} {:>10} {:>12} {:>12} {:>12} {:>10} {:>5}",
-        "regime", "converged", "loss", "train err", "angle deg", "|w|", "lr/|w|^2", "movement", "kicks"
+        "regime",
+        "converged",
+        "loss",
+        "train err",
+        "angle deg",
+        "|w|",
+        "lr/|w|^2",
+        "movement",
+        "kicks"
     );
     for r in &report.regimes {
-        let err = r.last.train_error.map(fmt_num).unwrap_or_else(|| "-".into());
+        let err = r
+            .last
+            .train_error
+            .map(fmt_num)
+            .unwrap_or_else(|| "-".into());
         println!(
             "{:<8} {:>9} {:>13} {:>10} {:>12} {:>12} {:>12} {:>10.2e} {:>5}",
             r.name,

@@ -4,8 +4,10 @@
 //! Writing a = |x₁| (half-normal) and g = sign(x₁)·⟨x_⊥, ŵ_⊥⟩ ~ N(0, 1) independent of a, the
 //! margin of h = xᵀw is m = w₁ a + ‖w_⊥‖ g, so
 //!
+//! ```text
 //!     L(w) = E[s(w₁ a + r g)],  r = ‖w_⊥‖,
 //!     ∂L/∂w₁ = E[s'(m) a],  ∂L/∂w_⊥ = (w_⊥ / r) E[s'(m) g] = w_⊥ E[s''(m)]  (Stein's identity),
+//! ```
 //!
 //! The last form matters numerically: E[s'(m) g] is a cancelling sum whose rounding error does
 //! not vanish with r, which would pin ŵ at a spurious rounding floor near e₁; E[s''(m)] is a sum
@@ -15,7 +17,9 @@
 //! g ∈ [−10, 10] (the tails beyond carry < 2·10⁻²² of the mass). With BN (no affine) population
 //! statistics give h = xᵀw / ‖w‖ exactly, so L_BN(w) = L(w/‖w‖) and
 //!
+//! ```text
 //!     ∇L_BN(w) = (I − ŵŵᵀ) ∇L(ŵ) / ‖w‖.
+//! ```
 //!
 //! Training error is exact: P(sign(xᵀw) ≠ sign(x₁)) = ∠(w, e₁) / π. The optimum direction is e₁;
 //! the loss as a function of the angle φ has ℓ''(0) = E[s''(a)] + E[a σ(−a)], so GD on the BN

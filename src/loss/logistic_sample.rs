@@ -1,9 +1,11 @@
 //! The paper's toy in its finite-sample form: N seeded points x ~ N(0, I_m), y = sign(x₁),
 //! full-batch logistic loss, optionally with BN (no affine, batch statistics, ε = 0):
 //!
+//! ```text
 //!     z = Xw,  μ = mean(z),  σ² = mean((z − μ)²),  h = (z − μ)/σ  (or h = z without BN)
 //!     L(w) = mean ln(1 + e^(−y∘h))
 //!     ∂L/∂z = (δ − mean(δ) − h · mean(δ∘h)) / σ,  δ = ∂L/∂h,   ∇L = Xᵀ ∂L/∂z
+//! ```
 //!
 //! With BN, L(cw) = L(w) for c > 0 exactly (μ and σ scale with c).
 

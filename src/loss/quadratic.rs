@@ -1,8 +1,10 @@
 //! Rational losses: the Rayleigh quotient R(w) = wᵀAw / wᵀw (scale invariant, a normalized
 //! quadratic) and the plain quadratic Q(w) = wᵀAw (its un-normalized counterpart).
 //!
+//! ```text
 //!     ∇R(w) = 2 (Aw − R(w) w) / ‖w‖²
 //!     ∇²R(w) u = 2 (Au − R u − ⟨∇R, u⟩ w) / ‖w‖² − 4 ⟨w, u⟩ (Aw − R w) / ‖w‖⁴
+//! ```
 //!
 //! Everything is a rational function of w, so exact runs are possible. The companion toy
 //! L(w) = w₁² / ‖w‖² is the Rayleigh quotient of A = e₁e₁ᵀ.

@@ -11,13 +11,17 @@ use crate::scalar::Field;
 pub enum Convention {
     /// torch.optim.SGD (dampening 0, nesterov off):
     ///
+    /// ```text
     ///     v_{t+1} = γ v_t + ∇L_t(θ_t) + λ_t θ_t
     ///     θ_{t+1} = θ_t − η_t v_{t+1}
+    /// ```
     PyTorch,
     /// Sutskever et al. / heavy ball with the LR inside the buffer:
     ///
+    /// ```text
     ///     v_{t+1} = γ v_t + η_t (∇L_t(θ_t) + λ_t θ_t)
     ///     θ_{t+1} = θ_t − v_{t+1}
+    /// ```
     ///
     /// The same algorithm as [`Convention::PyTorch`] only while η is constant.
     Sutskever,

@@ -3,8 +3,10 @@
 //! plotters renders text with ab_glyph from DejaVu Sans embedded in the binary, so figures render
 //! on a machine without any font installed.
 
+mod theorem;
 mod toy;
 
+pub use theorem::theorem_figures;
 pub use toy::toy_figure;
 
 use std::path::Path;
@@ -205,7 +207,13 @@ fn draw_panel<DB: DrawingBackend>(
 }
 
 /// Draws `panels` in a grid of `columns` columns into a PNG at `path`.
-pub fn draw_figure(path: &Path, title: &str, panels: &[Panel], columns: usize, panel_size: (u32, u32)) -> Result<()> {
+pub fn draw_figure(
+    path: &Path,
+    title: &str,
+    panels: &[Panel],
+    columns: usize,
+    panel_size: (u32, u32),
+) -> Result<()> {
     register_font();
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
@@ -214,7 +222,10 @@ pub fn draw_figure(path: &Path, title: &str, panels: &[Panel], columns: usize, p
     }
     let columns = columns.max(1);
     let rows = panels.len().div_ceil(columns).max(1);
-    let size = (panel_size.0 * columns as u32, panel_size.1 * rows as u32 + 40);
+    let size = (
+        panel_size.0 * columns as u32,
+        panel_size.1 * rows as u32 + 40,
+    );
     let root = BitMapBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
     let root = root

@@ -85,7 +85,11 @@ pub fn toy_figure(report: &ToyReport, dir: &Path) -> Result<std::path::PathBuf> 
     ];
     let title = format!(
         "toy: {} — η={}, λ={}, γ={}, {}",
-        report.regimes.last().map(|r| r.model.as_str()).unwrap_or(""),
+        report
+            .regimes
+            .last()
+            .map(|r| r.model.as_str())
+            .unwrap_or(""),
         report.lr,
         report.weight_decay,
         report.momentum,

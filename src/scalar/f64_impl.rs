@@ -25,6 +25,14 @@ impl Field for f64 {
     fn size_bits(&self) -> u64 {
         64
     }
+
+    fn unit_roundoff() -> f64 {
+        f64::EPSILON / 2.0
+    }
+
+    fn try_sqrt(&self) -> Option<Self> {
+        (*self >= 0.0).then(|| f64::sqrt(*self))
+    }
 }
 
 impl Real for f64 {

@@ -68,6 +68,9 @@ pub trait Field:
     /// Nearest f64 (for reports and plots only).
     fn to_f64(&self) -> f64;
 
+    /// Unit roundoff of the arithmetic: 0 for exact rationals, 2⁻⁵³ for f64, 2⁻ᴾ for P-bit mp.
+    fn unit_roundoff() -> f64;
+
     /// |x|.
     fn abs(&self) -> Self {
         if *self < Self::zero() {
@@ -105,6 +108,10 @@ pub trait Field:
 
     /// Size of the number's representation in bits (grows in exact mode; fixed for floats).
     fn size_bits(&self) -> u64;
+
+    /// √x when this arithmetic has it: the rounded root for floats (x ≥ 0), the exact root for
+    /// rationals that are perfect squares, otherwise None.
+    fn try_sqrt(&self) -> Option<Self>;
 }
 
 /// The real tier: floats with transcendental functions.

@@ -135,6 +135,14 @@ impl Field for Mp {
     fn size_bits(&self) -> u64 {
         self.0.precision() as u64
     }
+
+    fn unit_roundoff() -> f64 {
+        2f64.powi(-(precision() as i32))
+    }
+
+    fn try_sqrt(&self) -> Option<Self> {
+        (*self >= <Mp as num_traits::Zero>::zero()).then(|| Mp(self.0.sqrt()))
+    }
 }
 
 impl Real for Mp {

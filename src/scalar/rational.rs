@@ -27,4 +27,18 @@ impl Field for BigRational {
     fn size_bits(&self) -> u64 {
         self.numer().bits() + self.denom().bits()
     }
+
+    fn unit_roundoff() -> f64 {
+        0.0
+    }
+
+    fn try_sqrt(&self) -> Option<Self> {
+        // A reduced fraction is a square iff its numerator and denominator are.
+        if self.numer().sign() == num_bigint::Sign::Minus {
+            return None;
+        }
+        let n = self.numer().sqrt();
+        let d = self.denom().sqrt();
+        (&n * &n == *self.numer() && &d * &d == *self.denom()).then(|| BigRational::new(n, d))
+    }
 }

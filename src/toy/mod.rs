@@ -42,7 +42,12 @@ pub enum Regime {
 
 impl Regime {
     /// All four, in report order.
-    pub const ALL: [Regime; 4] = [Regime::Neither, Regime::WdOnly, Regime::BnOnly, Regime::BnWd];
+    pub const ALL: [Regime; 4] = [
+        Regime::Neither,
+        Regime::WdOnly,
+        Regime::BnOnly,
+        Regime::BnWd,
+    ];
 
     /// `neither`, `wd-only`, `bn-only`, `bn+wd`.
     pub fn name(&self) -> &'static str {
@@ -93,14 +98,21 @@ impl<T: Field> ToySetup<T> {
             ));
         }
         if !(self.tolerance > 0.0 && self.tolerance.is_finite()) {
-            return Err(Error::invalid("--tolerance", self.tolerance, "must be positive"));
+            return Err(Error::invalid(
+                "--tolerance",
+                self.tolerance,
+                "must be positive",
+            ));
         }
         Ok(())
     }
 }
 
 fn format_vector<T: Field>(v: &Vector<T>) -> String {
-    v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+    v.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The measured state at one step (f64, for reports and plots).
@@ -247,7 +259,10 @@ pub fn run_regime<T: Field>(
         weight_decay: weight_decay.to_f64(),
         converged,
         criterion,
-        last: trajectory.last().cloned().expect("at least the initial record"),
+        last: trajectory
+            .last()
+            .cloned()
+            .expect("at least the initial record"),
         kick_outs: kicks,
         trajectory,
     })
@@ -278,7 +293,11 @@ pub fn run_toy<T: Field>(
             return Err(Error::invalid(
                 "--init",
                 format_vector(&setup.init),
-                format!("has {} entries but the model has dimension {}", setup.init.len(), objective.dim()),
+                format!(
+                    "has {} entries but the model has dimension {}",
+                    setup.init.len(),
+                    objective.dim()
+                ),
             ));
         }
         let report = run_regime(setup, *regime, objective.as_ref(), stability_limit, |t| {

@@ -4,8 +4,10 @@
 //! for a scale-invariant model, w_t otherwise. Over the final window of W = max(T/10, 20) steps,
 //! the regime has converged iff
 //!
+//! ```text
 //!     max_{t in window} ‖c_t − c_T‖ / max(‖c_T‖, 1) ≤ tol,
 //!     max_{t in window} |err_t − err_T| ≤ tol  (when a training error is defined),
+//! ```
 //!
 //! and no kick-out starts inside the window.
 //!
@@ -55,7 +57,11 @@ pub struct KickOut {
 }
 
 fn distance(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt()
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Applies the convergence criterion.

@@ -1,0 +1,239 @@
+//! `verify theorem`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::common::{progress_bar, Outcome};
+use crate::error::{Error, Result};
+use crate::optim::Convention;
+use crate::scalar::Arith;
+use crate::theorem::claim::Expected;
+use crate::theorem::figure::norm_growth;
+use crate::theorem::models::ModelName;
+use crate::theorem::suite::{run_suite, SuiteConfig, SuiteReport};
+
+/// Arguments of `verify theorem`.
+#[derive(Debug, Args, Clone)]
+#[command(allow_negative_numbers = true)]
+pub struct TheoremArgs {
+    /// Steps of the float trajectories.
+    #[arg(long, default_value_t = 1000)]
+    pub steps: usize,
+    /// Steps of the exact rational trajectories (sizes grow about 4x per step).
+    #[arg(long, default_value_t = 5)]
+    pub exact_steps: usize,
+    /// Only this arithmetic (f64, mp, rational); default: f64 + rational + the mp ladder.
+    #[arg(long)]
+    pub arith: Option<String>,
+    /// Bits of the mp ladder (comma separated); with --arith mp, the precisions to run.
+    #[arg(long, default_value = "128,256,512")]
+    pub precision: String,
+    /// Momentum convention of the runs.
+    #[arg(long, default_value = "pytorch")]
+    pub convention: String,
+    /// Models (comma separated): rayleigh, toy-quadratic, toy-population, toy-sample, mlp-bn,
+    /// mlp-ln, mlp-gn, conv-bn, conv-in, mlp-bn-trainable-head; default: all.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Only claims whose id starts with this (e.g. T3, L1, T2-zero-buffer).
+    #[arg(long)]
+    pub claim: Option<String>,
+    /// Learning rate η (exact text).
+    #[arg(long, default_value = "0.1")]
+    pub lr: String,
+    /// Weight decay λ.
+    #[arg(long, default_value = "5e-4")]
+    pub weight_decay: String,
+    /// Momentum γ.
+    #[arg(long, default_value = "0.9")]
+    pub momentum: String,
+    /// Seed of data, initializations and random schedules.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads (default: the machine's cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Directory for PNG plots.
+    #[arg(long, default_value = "plots")]
+    pub out: PathBuf,
+    /// Do not draw plots.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn precisions(text: &str) -> Result<Vec<u32>> {
+    text.split(',')
+        .map(|p| {
+            let bits: u32 = p.trim().parse().map_err(|_| {
+                Error::invalid(
+                    "--precision",
+                    p,
+                    "expected bits as whole numbers, e.g. 128,256",
+                )
+            })?;
+            Arith::from_name("mp", bits)?;
+            Ok(bits)
+        })
+        .collect()
+}
+
+/// Reads the arguments into a suite configuration.
+pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
+    let ladder = precisions(&args.precision)?;
+    let arithmetics = match args.arith.as_deref() {
+        None => None,
+        Some("mp") => Some(ladder.iter().map(|&b| Arith::Mp(b)).collect()),
+        Some(name) => Some(vec![Arith::from_name(name, 256)?]),
+    };
+    let mut models = match &args.model {
+        None => ModelName::ALL.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|m| ModelName::parse(m.trim()))
+            .collect::<Result<_>>()?,
+    };
+    if args.model.is_none() {
+        models.push(ModelName::MlpBnTrainableHead);
+    }
+    Ok(SuiteConfig {
+        steps: args.steps,
+        exact_steps: args.exact_steps,
+        lr: args.lr.clone(),
+        weight_decay: args.weight_decay.clone(),
+        momentum: args.momentum.clone(),
+        seed: args.seed,
+        convention: Convention::from_name(&args.convention)?,
+        models,
+        claim: args.claim.clone(),
+        arithmetics,
+        ladder,
+    })
+}
+
+/// Runs `verify theorem`.
+pub fn run(args: TheoremArgs) -> anyhow::Result<Outcome> {
+    let cfg = config(&args)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let bar = progress_bar(1, "theorem", args.quiet);
+    let report = run_suite(&cfg, threads, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    let figures = if args.no_plots {
+        Vec::new()
+    } else {
+        let growth = norm_growth::<f64>(
+            ModelName::MlpBn,
+            cfg.seed,
+            crate::cli::common::number("--lr", &cfg.lr)?,
+            crate::cli::common::number("--weight-decay", &cfg.weight_decay)?,
+            crate::cli::common::number("--momentum", &cfg.momentum)?,
+            5 * cfg.steps,
+        )?;
+        crate::plot::theorem_figures(&report, Some(&growth), &args.out)?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_table(&report);
+        for f in figures {
+            println!("plot: {}", f.display());
+        }
+    }
+    Ok(Outcome::from_holds(report.all_as_expected))
+}
+
+fn print_table(report: &SuiteReport) {
+    println!(
+        "verify theorem: lr {}, weight decay {}, momentum {}; {} float steps, {} exact steps",
+        report.lr, report.weight_decay, report.momentum, report.steps, report.exact_steps
+    );
+    println!(
+        "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11} {:>11}",
+        "claim", "model", "arith", "expect", "verdict", "discrepancy", "tolerance"
+    );
+    for c in &report.claims {
+        let verdict = if c.holds { "holds" } else { "fails" };
+        let flag = if c.as_expected() {
+            ""
+        } else {
+            "  <-- NOT AS EXPECTED"
+        };
+        let mut model = c.model.clone();
+        model.truncate(44);
+        println!(
+            "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11.3e} {:>11.3e}{flag}",
+            c.id,
+            model,
+            c.arith,
+            if c.expected == Expected::Hold {
+                "hold"
+            } else {
+                "fail"
+            },
+            verdict,
+            c.discrepancy,
+            c.tolerance
+        );
+    }
+    if !report.ladder.is_empty() {
+        println!("precision ladder (discrepancy as precision grows; must shrink):");
+        for row in &report.ladder {
+            let steps: Vec<String> = row
+                .arith
+                .iter()
+                .zip(&row.discrepancies)
+                .map(|(a, d)| format!("{a} {d:.2e}"))
+                .collect();
+            let mut model = row.model.clone();
+            model.truncate(30);
+            println!(
+                "  {:<10} {:<30} {:>5} steps: {}  {}",
+                row.id,
+                model,
+                row.steps,
+                steps.join(" > "),
+                if row.shrinks {
+                    "shrinks"
+                } else {
+                    "DOES NOT SHRINK"
+                }
+            );
+        }
+    }
+    for c in report
+        .claims
+        .iter()
+        .filter(|c| c.detail.is_some() && (c.id.starts_with("T4") || c.id == "T2-zero-buffer"))
+    {
+        println!(
+            "{} ({}, {}): {}",
+            c.id,
+            c.model,
+            c.arith,
+            c.detail.as_deref().unwrap_or("")
+        );
+    }
+    let total = report.claims.len();
+    let expected = report.claims.iter().filter(|c| c.as_expected()).count();
+    let controls = report
+        .claims
+        .iter()
+        .filter(|c| c.expected == Expected::Fail)
+        .count();
+    println!(
+        "{total} claims, {expected} as expected ({controls} negative controls, each must fail); {} ladders; verdict: {}",
+        report.ladder.len(),
+        if report.all_as_expected { "ALL AS EXPECTED" } else { "NOT AS EXPECTED" }
+    );
+}

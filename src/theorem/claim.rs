@@ -1,0 +1,96 @@
+//! A claim's verdict: what was claimed, on which model and arithmetic, what was measured, and
+//! the tolerance with its reason. A failed claim is data, not an error.
+
+use serde::Serialize;
+
+use crate::scalar::Field;
+
+/// What a claim is expected to do: hold, or fail (a negative control).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expected {
+    /// The theorem says it holds.
+    Hold,
+    /// A negative control: the verifier must report it failing.
+    Fail,
+}
+
+/// One verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimResult {
+    /// Stable id: L1…L7, T1, T2, T2-smaller-root, T2-zero-buffer, T3-step, T4, …
+    pub id: String,
+    /// The model it ran on.
+    pub model: String,
+    /// The arithmetic (`f64`, `mp256`, `rational`).
+    pub arith: String,
+    /// Steps of the trajectories (0 for pointwise identities).
+    pub steps: usize,
+    /// Hold, or fail for a negative control.
+    pub expected: Expected,
+    /// The computed verdict.
+    pub holds: bool,
+    /// The measured discrepancy (relative unless the statement says otherwise).
+    pub discrepancy: f64,
+    /// The tolerance it was compared with.
+    pub tolerance: f64,
+    /// The claim in words.
+    pub statement: String,
+    /// Why this tolerance.
+    pub tolerance_reason: String,
+    /// Anything else measured (rates, factors, transients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Discrepancy per step, for plots.
+    #[serde(skip)]
+    pub series: Vec<f64>,
+}
+
+impl ClaimResult {
+    /// True when the verdict matches the expectation.
+    pub fn as_expected(&self) -> bool {
+        self.holds == (self.expected == Expected::Hold)
+    }
+}
+
+/// Tolerance for a single evaluation: 10⁴ unit roundoffs (a gradient entry of these models is a
+/// sum of at most a few thousand rounded operations).
+pub const EVALUATION_BUDGET: f64 = 1e4;
+/// A float trajectory claim holds when its discrepancy stays within this multiple of the rounding
+/// floor: the growth of a one-ulp perturbation of θ₀ under the same dynamics, plus (t+1) unit
+/// roundoffs of fresh rounding per step (module docs of `equivalence`).
+pub const SENSITIVITY_BUDGET: f64 = 1e4;
+/// Beyond the step where a one-ulp perturbation has grown past this relative size, the
+/// arithmetic cannot resolve the claim (its rounding is amplified to the size of any effect).
+pub const RESOLVABLE: f64 = 1e-6;
+/// Tolerance for a trajectory of up to 10³ steps: 10⁸ unit roundoffs, since rounding errors grow
+/// through the optimizer's linear recurrences and are amplified during the unstable episodes of WD
+/// + scale invariance (SPEC §6). The precision ladder separately demands that the discrepancy
+///   shrink as precision grows.
+pub const TRAJECTORY_BUDGET: f64 = 1e8;
+
+/// (tolerance, reason) for an arithmetic and a budget; exact arithmetic demands exactly 0.
+pub fn tolerance<T: Field>(budget: f64, what: &str) -> (f64, String) {
+    if T::EXACT {
+        (
+            0.0,
+            "exact arithmetic: the identity must hold with equality".into(),
+        )
+    } else {
+        let u = T::unit_roundoff();
+        (
+            budget * u,
+            format!("{budget:.0e} x unit roundoff {u:.3e} ({what})"),
+        )
+    }
+}
+
+/// A discrepancy computed in T meets the tolerance: exactly zero in exact arithmetic.
+pub fn within<T: Field>(discrepancy: &T, tol: f64) -> bool {
+    if T::EXACT {
+        *discrepancy == T::zero()
+    } else {
+        let d = discrepancy.to_f64();
+        d <= tol
+    }
+}

@@ -1,0 +1,9 @@
+//! The theorem verifier: SPEC §2–§3 as verdicts.
+
+pub mod claim;
+pub mod equivalence;
+pub mod figure;
+pub mod identities;
+pub mod models;
+pub mod shadow;
+pub mod suite;

@@ -1,0 +1,179 @@
+//! The models the theorems are checked on, by name, with their θ₀.
+
+use rand::Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, Result};
+use crate::linalg::Vector;
+use crate::loss::{LogisticPopulation, LogisticSample, Objective, Rayleigh};
+use crate::nets::{ConvNet, Dataset, Head, Mlp, NormKind};
+use crate::scalar::{Field, Real};
+
+/// A model of the suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelName {
+    /// wᵀAw/wᵀw, d = 5, integer A (rational).
+    Rayleigh,
+    /// w₁²/‖w‖² (rational).
+    ToyQuadratic,
+    /// The paper's toy, population form with BN.
+    ToyPopulation,
+    /// The paper's toy, 64 seeded points with BN.
+    ToySample,
+    /// MLP 4-8-6-3 with BatchNorm.
+    MlpBn,
+    /// MLP with LayerNorm.
+    MlpLn,
+    /// MLP with GroupNorm (2 groups).
+    MlpGn,
+    /// Conv net 4×4 → 3 → 4 channels with BatchNorm.
+    ConvBn,
+    /// Conv net with InstanceNorm.
+    ConvIn,
+    /// MLP-BN with a trainable output layer: not scale invariant (negative control).
+    MlpBnTrainableHead,
+}
+
+impl ModelName {
+    /// The suite's models (the negative-control model is added by the suite).
+    pub const ALL: [ModelName; 9] = [
+        ModelName::Rayleigh,
+        ModelName::ToyQuadratic,
+        ModelName::ToyPopulation,
+        ModelName::ToySample,
+        ModelName::MlpBn,
+        ModelName::MlpLn,
+        ModelName::MlpGn,
+        ModelName::ConvBn,
+        ModelName::ConvIn,
+    ];
+
+    /// Command-line name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelName::Rayleigh => "rayleigh",
+            ModelName::ToyQuadratic => "toy-quadratic",
+            ModelName::ToyPopulation => "toy-population",
+            ModelName::ToySample => "toy-sample",
+            ModelName::MlpBn => "mlp-bn",
+            ModelName::MlpLn => "mlp-ln",
+            ModelName::MlpGn => "mlp-gn",
+            ModelName::ConvBn => "conv-bn",
+            ModelName::ConvIn => "conv-in",
+            ModelName::MlpBnTrainableHead => "mlp-bn-trainable-head",
+        }
+    }
+
+    /// Parse a command-line name.
+    pub fn parse(text: &str) -> Result<Self> {
+        ModelName::ALL
+            .iter()
+            .chain(std::iter::once(&ModelName::MlpBnTrainableHead))
+            .find(|m| m.name() == text)
+            .copied()
+            .ok_or_else(|| {
+                let names: Vec<&str> = ModelName::ALL.iter().map(|m| m.name()).collect();
+                Error::invalid(
+                    "--model",
+                    text,
+                    format!("expected one of {}", names.join(", ")),
+                )
+            })
+    }
+
+    /// Whether the model is rational (runs in exact arithmetic).
+    pub fn rational(&self) -> bool {
+        matches!(self, ModelName::Rayleigh | ModelName::ToyQuadratic)
+    }
+
+    /// Whether the model is scale invariant.
+    pub fn scale_invariant(&self) -> bool {
+        !matches!(self, ModelName::MlpBnTrainableHead)
+    }
+}
+
+/// A model with its θ₀.
+pub struct Built<T: Field> {
+    /// The loss.
+    pub model: Box<dyn Objective<T>>,
+    /// θ₀.
+    pub theta0: Vector<T>,
+}
+
+/// θ₀ with entries k/4, k ∈ [−6, 6] from a seeded stream (exact in every arithmetic).
+fn rational_init<T: Field>(dim: usize, seed: u64) -> Vector<T> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5448_4554);
+    let mut v: Vec<i64> = (0..dim).map(|_| rng.random_range(-6..=6)).collect();
+    if v.iter().all(|&x| x == 0) {
+        v[0] = 1;
+    }
+    Vector::from_iterator(dim, v.into_iter().map(|k| T::from_ratio(k, 4)))
+}
+
+fn rayleigh<T: Field>(seed: u64) -> Built<T> {
+    Built {
+        model: Box::new(Rayleigh::random(5, seed)),
+        theta0: rational_init(5, seed),
+    }
+}
+
+fn toy_quadratic<T: Field>() -> Built<T> {
+    Built {
+        model: Box::new(Rayleigh::normalized_quadratic(2)),
+        theta0: Vector::from_vec(vec![T::from_int(1), T::from_int(2)]),
+    }
+}
+
+/// The rational models, in any field arithmetic; None for models that need √, exp or ln.
+pub fn build_rational<T: Field>(name: ModelName, seed: u64) -> Option<Built<T>> {
+    match name {
+        ModelName::Rayleigh => Some(rayleigh(seed)),
+        ModelName::ToyQuadratic => Some(toy_quadratic()),
+        _ => None,
+    }
+}
+
+fn blobs(seed: u64) -> Dataset {
+    Dataset::gaussian_blobs(64, 4, 3, 16, seed)
+}
+
+fn mlp<T: Real>(norm: NormKind, head: Head, seed: u64) -> Built<T> {
+    let net = Mlp::new(blobs(seed), vec![8, 6], norm, head);
+    let theta0 = net.init_params(seed);
+    Built {
+        model: Box::new(net),
+        theta0,
+    }
+}
+
+fn conv<T: Real>(norm: NormKind, seed: u64) -> Built<T> {
+    let net = ConvNet::new(Dataset::gaussian_blobs(24, 16, 3, 8, seed), 4, (3, 4), norm);
+    let theta0 = net.init_params(seed);
+    Built {
+        model: Box::new(net),
+        theta0,
+    }
+}
+
+/// Any model in a real arithmetic.
+pub fn build<T: Real>(name: ModelName, seed: u64) -> Built<T> {
+    match name {
+        ModelName::Rayleigh => rayleigh(seed),
+        ModelName::ToyQuadratic => toy_quadratic(),
+        ModelName::ToyPopulation => Built {
+            model: Box::new(LogisticPopulation::new(2, true)),
+            theta0: Vector::from_vec(vec![T::from_int(1), T::from_int(1)]),
+        },
+        ModelName::ToySample => Built {
+            model: Box::new(LogisticSample::new(3, 64, seed, true)),
+            theta0: rational_init(3, seed),
+        },
+        ModelName::MlpBn => mlp(NormKind::Batch, Head::Frozen, seed),
+        ModelName::MlpLn => mlp(NormKind::Layer, Head::Frozen, seed),
+        ModelName::MlpGn => mlp(NormKind::Group(2), Head::Frozen, seed),
+        ModelName::ConvBn => conv(NormKind::Batch, seed),
+        ModelName::ConvIn => conv(NormKind::Instance, seed),
+        ModelName::MlpBnTrainableHead => mlp(NormKind::Batch, Head::Trainable, seed),
+    }
+}

@@ -1,0 +1,627 @@
+//! The default suite: which claims run on which model in which arithmetic, the precision ladder,
+//! and the one `match` on the runtime arithmetic.
+//!
+//! - f64: every model, every claim, `steps` steps;
+//! - exact rationals: the rational models, every rational claim, `exact_steps` steps (sizes grow
+//!   about 4× per step);
+//! - the precision ladder (f64 and mp at 128/256/512 bits by default), which must shrink as
+//!   precision grows: T2, T3-step and L6 on the Rayleigh quotient over `steps` steps; T3-step on
+//!   the BN-MLP over 50 steps; T1 on the GN-MLP over 120 steps — a chaotic net on which f64
+//!   rounding is amplified past 10⁻² (SPEC §6) while 256 bits still resolve the identity;
+//! - negative controls (expected to fail): T2-sutskever, T3-off-by-one, T3-trainable-head.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use num_rational::BigRational;
+use rand::Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use super::claim::{ClaimResult, Expected};
+use super::equivalence::{
+    t1, t2, t2_sutskever, t2_zero_buffer, t3, t3_off_by_one, t4, EquivalenceSetup,
+};
+use super::identities::{
+    equivalent_scaling, no_fixed_point, norm_recurrence, pointwise, IdentitySetup,
+};
+use super::models::{build, build_rational, Built, ModelName};
+use super::shadow::{t2_root, Root};
+use crate::error::{Error, Result};
+use crate::linalg::Vector;
+use crate::optim::{Convention, Schedule};
+use crate::scalar::{with_precision, Arith, Field, Mp, Real};
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct SuiteConfig {
+    /// Steps of float trajectories.
+    pub steps: usize,
+    /// Steps of exact trajectories.
+    pub exact_steps: usize,
+    /// η as text (read exactly).
+    pub lr: String,
+    /// λ as text.
+    pub weight_decay: String,
+    /// γ as text.
+    pub momentum: String,
+    /// Seed of data, initializations and random schedules.
+    pub seed: u64,
+    /// Convention of the runs (Sutskever makes the main claims fail, as it should).
+    pub convention: Convention,
+    /// Models to check.
+    pub models: Vec<ModelName>,
+    /// Only claims whose id starts with this.
+    pub claim: Option<String>,
+    /// Arithmetics; None = the default mix.
+    pub arithmetics: Option<Vec<Arith>>,
+    /// Precisions of the ladder in the default mix.
+    pub ladder: Vec<u32>,
+}
+
+/// The precision ladder of one claim on one model.
+#[derive(Debug, Clone, Serialize)]
+pub struct LadderRow {
+    /// Claim id.
+    pub id: String,
+    /// Model.
+    pub model: String,
+    /// Steps of the trajectories.
+    pub steps: usize,
+    /// Arithmetics from coarsest to finest.
+    pub arith: Vec<String>,
+    /// The discrepancy at each.
+    pub discrepancies: Vec<f64>,
+    /// Each finer arithmetic gives a smaller discrepancy (or both are 0).
+    pub shrinks: bool,
+}
+
+/// The suite's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteReport {
+    /// Every verdict.
+    pub claims: Vec<ClaimResult>,
+    /// Discrepancy against precision.
+    pub ladder: Vec<LadderRow>,
+    /// Every claim as expected and every ladder shrinking.
+    pub all_as_expected: bool,
+    /// Parameters used.
+    pub lr: String,
+    /// λ.
+    pub weight_decay: String,
+    /// γ.
+    pub momentum: String,
+    /// Steps of float runs.
+    pub steps: usize,
+    /// Steps of exact runs.
+    pub exact_steps: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Subset {
+    All,
+    Only(&'static [&'static str]),
+    Schedule,
+    TrainableHead,
+}
+
+impl Subset {
+    fn allows(&self, id: &str) -> bool {
+        match self {
+            Subset::All => true,
+            Subset::Only(ids) => ids.contains(&id),
+            Subset::Schedule | Subset::TrainableHead => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Job {
+    arith: Arith,
+    model: ModelName,
+    subset: Subset,
+    steps: usize,
+}
+
+/// The ladder: (model, claims, steps capped at).
+const LADDER: [(ModelName, &[&str], usize); 3] = [
+    (ModelName::Rayleigh, &["T2", "T3-step", "L6"], usize::MAX),
+    (ModelName::MlpBn, &["T3-step"], 50),
+    (ModelName::MlpGn, &["T1"], 120),
+];
+
+/// Hyperparameters in the run's arithmetic.
+struct Params<T> {
+    lr: T,
+    weight_decay: T,
+    momentum: T,
+    steps: usize,
+}
+
+impl<T: Field> Params<T> {
+    fn read(cfg: &SuiteConfig, steps: usize) -> Result<Self> {
+        let lr = T::parse(&cfg.lr).map_err(|e| e.in_field("--lr"))?;
+        let weight_decay = T::parse(&cfg.weight_decay).map_err(|e| e.in_field("--weight-decay"))?;
+        let momentum = T::parse(&cfg.momentum).map_err(|e| e.in_field("--momentum"))?;
+        Ok(Params {
+            lr,
+            weight_decay,
+            momentum,
+            steps,
+        })
+    }
+}
+
+fn wants(cfg: &SuiteConfig, id: &str) -> bool {
+    cfg.claim
+        .as_ref()
+        .is_none_or(|c| id.starts_with(c.as_str()))
+}
+
+/// Points for the pointwise identities: θ₀ and two exact perturbations of it.
+fn points<T: Field>(theta0: &Vector<T>) -> Vec<Vector<T>> {
+    let shifted = |k: i64| {
+        Vector::from_iterator(
+            theta0.len(),
+            theta0
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x.clone() + T::from_ratio(((i as i64 + k) % 3) - 1, 5)),
+        )
+    };
+    vec![theta0.clone(), shifted(1), shifted(2)]
+}
+
+/// η_t ∈ η·{4/8, …, 16/8} and λ_t ∈ λ·{0, …, 16/8}, exact, from the seeded stream.
+fn random_schedules<T: Field>(p: &Params<T>, seed: u64) -> (Vec<T>, Vec<T>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5241_4e44);
+    let lr = (0..p.steps)
+        .map(|_| p.lr.clone() * T::from_ratio(rng.random_range(4..=16), 8))
+        .collect();
+    let wd = (0..p.steps)
+        .map(|_| p.weight_decay.clone() * T::from_ratio(rng.random_range(0..=16), 8))
+        .collect();
+    (lr, wd)
+}
+
+fn step_decay<T: Field>(p: &Params<T>) -> Vec<T> {
+    Schedule::StepDecay {
+        base: p.lr.clone(),
+        milestones: vec![p.steps / 2, 3 * p.steps / 4],
+        factor: T::from_int(10),
+    }
+    .values(p.steps)
+}
+
+/// In exact arithmetic α must be rational: if the requested λ gives an irrational root, use the
+/// nearest λ' with roots 1 − 1/k and γ/(1 − 1/k), and say so.
+fn t2_weight_decay<T: Field>(p: &Params<T>) -> Result<(T, Option<String>)> {
+    match t2_root(&p.lr, &p.weight_decay, &p.momentum, Root::Larger) {
+        Ok(_) => Ok((p.weight_decay.clone(), None)),
+        Err(Error::Unsupported { .. }) if T::EXACT => {
+            let target = (p.lr.clone() * p.weight_decay.clone()).to_f64();
+            let mut best: Option<(f64, T)> = None;
+            for k in 2..5000i64 {
+                let a1 = T::one() - T::from_ratio(1, k);
+                let a2 = p.momentum.clone() / a1.clone();
+                let product = T::one() + p.momentum.clone() - a1 - a2;
+                if product <= T::zero() {
+                    continue;
+                }
+                let gap = (product.to_f64() / target).ln().abs();
+                if best.as_ref().is_none_or(|(g, _)| gap < *g) {
+                    best = Some((gap, product));
+                }
+            }
+            let (_, product) = best.ok_or_else(|| {
+                Error::invalid(
+                    "--momentum",
+                    p.momentum.to_f64(),
+                    "no rational-root weight decay found for exact T2",
+                )
+            })?;
+            let wd = product / p.lr.clone();
+            let note = format!(
+                "run with wd = {wd} (nearest value with rational alpha; the requested wd gives an irrational root)"
+            );
+            Ok((wd, Some(note)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn model_claims<T: Field>(
+    cfg: &SuiteConfig,
+    built: &Built<T>,
+    p: &Params<T>,
+    subset: Subset,
+    arith: &str,
+    cosine: Option<Vec<T>>,
+    hessian_fd: Option<(T, f64)>,
+) -> Result<Vec<ClaimResult>> {
+    let mut out = Vec::new();
+    let setup = EquivalenceSetup {
+        model: built.model.as_ref(),
+        theta0: built.theta0.clone(),
+        momentum: p.momentum.clone(),
+        convention: cfg.convention,
+        arith: arith.to_string(),
+    };
+    let constant = |v: &T| vec![v.clone(); p.steps];
+    if subset == Subset::TrainableHead {
+        if wants(cfg, "T3-trainable-head") {
+            let mut r = t3(
+                &setup,
+                "step",
+                step_decay(p),
+                constant(&p.weight_decay),
+                Expected::Fail,
+            )?;
+            r.id = "T3-trainable-head".into();
+            r.statement = "negative control: a trainable output layer breaks scale invariance, so T3 must fail".into();
+            out.push(r);
+        }
+        return Ok(out);
+    }
+    let all = subset == Subset::All;
+    let allows = |id: &str| subset.allows(id) && wants(cfg, id);
+    let identity = IdentitySetup {
+        model: built.model.as_ref(),
+        points: points(&built.theta0),
+        c: T::from_int(3),
+        lr: p.lr.clone(),
+        weight_decay: p.weight_decay.clone(),
+        momentum: p.momentum.clone(),
+        steps: p.steps.min(50),
+        arith: arith.to_string(),
+        hessian_fd,
+    };
+    if all && ["L1", "L2", "L3", "L4"].iter().any(|id| wants(cfg, id)) {
+        out.extend(
+            pointwise(&identity)
+                .into_iter()
+                .filter(|r| wants(cfg, &r.id)),
+        );
+    }
+    if all && wants(cfg, "L5") {
+        out.push(norm_recurrence(&identity));
+    }
+    if allows("L6") {
+        out.push(equivalent_scaling(&identity));
+    }
+    if all && wants(cfg, "L7") {
+        out.push(no_fixed_point(&identity));
+    }
+    if allows("T1") {
+        let no_momentum = EquivalenceSetup {
+            model: setup.model,
+            theta0: setup.theta0.clone(),
+            momentum: T::zero(),
+            convention: setup.convention,
+            arith: setup.arith.clone(),
+        };
+        out.push(t1(&no_momentum, &p.lr, &p.weight_decay, p.steps)?);
+    }
+    let t2_ids = ["T2", "T2-smaller-root", "T2-zero-buffer", "T2-sutskever"];
+    if t2_ids.iter().any(|id| allows(id)) {
+        let (wd, note) = t2_weight_decay(p)?;
+        for root in [Root::Larger, Root::Smaller] {
+            let id = if root == Root::Larger {
+                "T2"
+            } else {
+                "T2-smaller-root"
+            };
+            if allows(id) {
+                let mut r = t2(&setup, &p.lr, &wd, p.steps, root)?;
+                if let Some(n) = &note {
+                    r.detail = Some(format!("{}; {n}", r.detail.unwrap_or_default()));
+                }
+                out.push(r);
+            }
+        }
+        // Asymptotic, so floats only: exact horizons are a few steps.
+        if allows("T2-zero-buffer") && !T::EXACT && built.model.batches() == 1 {
+            out.push(t2_zero_buffer(&setup, &p.lr, &wd, p.steps)?);
+        }
+        if allows("T2-sutskever") {
+            out.push(t2_sutskever(&setup, &p.lr, &wd, p.steps)?);
+        }
+    }
+    if all && wants(cfg, "T3-constant") {
+        out.push(t3(
+            &setup,
+            "constant",
+            constant(&p.lr),
+            constant(&p.weight_decay),
+            Expected::Hold,
+        )?);
+    }
+    if allows("T3-step") {
+        out.push(t3(
+            &setup,
+            "step",
+            step_decay(p),
+            constant(&p.weight_decay),
+            Expected::Hold,
+        )?);
+    }
+    if all && wants(cfg, "T3-cosine") {
+        if let Some(c) = cosine {
+            out.push(t3(
+                &setup,
+                "cosine",
+                c,
+                constant(&p.weight_decay),
+                Expected::Hold,
+            )?);
+        }
+    }
+    if all && wants(cfg, "T3-random") {
+        let (lr, wd) = random_schedules(p, cfg.seed);
+        out.push(t3(&setup, "random", lr, wd, Expected::Hold)?);
+    }
+    if all && wants(cfg, "T3-off-by-one") {
+        out.push(t3_off_by_one(
+            &setup,
+            step_decay(p),
+            constant(&p.weight_decay),
+        )?);
+    }
+    Ok(out)
+}
+
+fn real_job<T: Real>(cfg: &SuiteConfig, job: Job, arith: &str) -> Result<Vec<ClaimResult>> {
+    let p = Params::<T>::read(cfg, job.steps)?;
+    if job.subset == Subset::Schedule {
+        if !wants(cfg, "T4") {
+            return Ok(Vec::new());
+        }
+        let built = build::<T>(ModelName::Rayleigh, cfg.seed);
+        let setup = EquivalenceSetup {
+            model: built.model.as_ref(),
+            theta0: built.theta0.clone(),
+            momentum: p.momentum.clone(),
+            convention: cfg.convention,
+            arith: arith.to_string(),
+        };
+        return Ok(vec![t4(&setup, step_decay(&p), &p.weight_decay)?]);
+    }
+    let built = build::<T>(job.model, cfg.seed);
+    let cosine = Schedule::cosine(p.lr.clone(), T::zero(), p.steps).values(p.steps);
+    // Central differences: step u^(1/3) balances O(h²) truncation against u/h rounding, both
+    // then of order u^(2/3); 10⁴ u^(2/3) leaves room for the third derivative's size.
+    let u = T::unit_roundoff();
+    let fd = (T::from_f64(u.cbrt()), 1e4 * u.powf(2.0 / 3.0));
+    model_claims(cfg, &built, &p, job.subset, arith, Some(cosine), Some(fd))
+}
+
+fn rational_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
+    if job.subset == Subset::Schedule {
+        return Ok(Vec::new());
+    }
+    let Some(built) = build_rational::<BigRational>(job.model, cfg.seed) else {
+        return Ok(Vec::new());
+    };
+    let p = Params::<BigRational>::read(cfg, job.steps)?;
+    model_claims(cfg, &built, &p, job.subset, "rational", None, None)
+}
+
+/// The boundary: the one match on the runtime arithmetic.
+fn run_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
+    let label = job.arith.label();
+    match job.arith {
+        Arith::F64 => real_job::<f64>(cfg, job, &label),
+        Arith::Mp(bits) => with_precision(bits, || real_job::<Mp>(cfg, job, &label)),
+        Arith::Rational => rational_job(cfg, job),
+    }
+}
+
+fn plan(cfg: &SuiteConfig) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    let explicit = cfg.arithmetics.is_some();
+    let main = cfg
+        .arithmetics
+        .clone()
+        .unwrap_or_else(|| vec![Arith::F64, Arith::Rational]);
+    for arith in main {
+        let steps = if arith == Arith::Rational {
+            cfg.exact_steps
+        } else {
+            cfg.steps
+        };
+        for &model in &cfg.models {
+            if arith == Arith::Rational && !model.rational() {
+                continue;
+            }
+            let subset = if model.scale_invariant() {
+                Subset::All
+            } else {
+                Subset::TrainableHead
+            };
+            jobs.push(Job {
+                arith,
+                model,
+                subset,
+                steps,
+            });
+        }
+        jobs.push(Job {
+            arith,
+            model: ModelName::Rayleigh,
+            subset: Subset::Schedule,
+            steps,
+        });
+    }
+    if explicit {
+        return jobs;
+    }
+    for (model, ids, cap) in LADDER {
+        if !cfg.models.contains(&model) {
+            continue;
+        }
+        let steps = cfg.steps.min(cap);
+        let mut ariths: Vec<Arith> = cfg.ladder.iter().map(|&b| Arith::Mp(b)).collect();
+        if steps != cfg.steps {
+            ariths.insert(0, Arith::F64);
+        }
+        for arith in ariths {
+            jobs.push(Job {
+                arith,
+                model,
+                subset: Subset::Only(ids),
+                steps,
+            });
+        }
+    }
+    jobs
+}
+
+fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
+    let mut rows: Vec<LadderRow> = Vec::new();
+    let floats: Vec<&ClaimResult> = claims
+        .iter()
+        .filter(|c| {
+            c.arith != "rational"
+                && c.expected == Expected::Hold
+                && c.id != "T4"
+                && c.id != "T2-zero-buffer"
+        })
+        .collect();
+    let bits = |a: &str| {
+        if a == "f64" {
+            53
+        } else {
+            a.trim_start_matches("mp").parse().unwrap_or(0)
+        }
+    };
+    for c in &floats {
+        if rows
+            .iter()
+            .any(|r| r.id == c.id && r.model == c.model && r.steps == c.steps)
+        {
+            continue;
+        }
+        let mut same: Vec<&&ClaimResult> = floats
+            .iter()
+            .filter(|d| d.id == c.id && d.model == c.model && d.steps == c.steps)
+            .collect();
+        if same.len() < 2 {
+            continue;
+        }
+        same.sort_by_key(|d| bits(&d.arith));
+        // The whole run's maximum, so every rung is measured over the same steps.
+        let discrepancies: Vec<f64> = same
+            .iter()
+            .map(|d| d.series.iter().cloned().fold(d.discrepancy, f64::max))
+            .collect();
+        let shrinks = discrepancies
+            .windows(2)
+            .all(|w| w[1] < w[0] || (w[0] == 0.0 && w[1] == 0.0));
+        rows.push(LadderRow {
+            id: c.id.clone(),
+            model: c.model.clone(),
+            steps: c.steps,
+            arith: same.iter().map(|d| d.arith.clone()).collect(),
+            discrepancies,
+            shrinks,
+        });
+    }
+    rows
+}
+
+/// Runs the suite on `threads` worker threads; `progress(done, total)` after each job.
+pub fn run_suite(
+    cfg: &SuiteConfig,
+    threads: usize,
+    progress: impl Fn(usize, usize) + Sync,
+) -> Result<SuiteReport> {
+    if cfg.steps == 0 {
+        return Err(Error::invalid("--steps", 0, "must be at least 1"));
+    }
+    if cfg.exact_steps == 0 {
+        return Err(Error::invalid("--exact-steps", 0, "must be at least 1"));
+    }
+    check_parameters(cfg)?;
+    let jobs = plan(cfg);
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<Vec<ClaimResult>>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&job) = jobs.get(i) else { break };
+                let r = run_job(cfg, job);
+                if let Ok(mut guard) = results.lock() {
+                    guard.push((i, r));
+                }
+                progress(done.fetch_add(1, Ordering::SeqCst) + 1, jobs.len());
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    let mut claims = Vec::new();
+    for (_, r) in results {
+        claims.extend(r?);
+    }
+    if claims.is_empty() {
+        return Err(Error::invalid(
+            "--claim",
+            cfg.claim.clone().unwrap_or_default(),
+            "no claim matches this selection of claims, models and arithmetic",
+        ));
+    }
+    let ladder = ladder(&claims);
+    let all_as_expected =
+        claims.iter().all(ClaimResult::as_expected) && ladder.iter().all(|r| r.shrinks);
+    Ok(SuiteReport {
+        claims,
+        ladder,
+        all_as_expected,
+        lr: cfg.lr.clone(),
+        weight_decay: cfg.weight_decay.clone(),
+        momentum: cfg.momentum.clone(),
+        steps: cfg.steps,
+        exact_steps: cfg.exact_steps,
+    })
+}
+
+/// Bad input is reported before any work: ranges of η, λ, γ and T2's real-root bound.
+fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
+    let p = Params::<BigRational>::read(cfg, 1)?;
+    let zero = BigRational::from_int(0);
+    if p.lr <= zero {
+        return Err(Error::invalid("--lr", &cfg.lr, "must be positive"));
+    }
+    if p.weight_decay <= zero {
+        return Err(Error::invalid(
+            "--weight-decay",
+            &cfg.weight_decay,
+            "must be positive",
+        ));
+    }
+    let one = BigRational::from_int(1);
+    if p.momentum < zero || p.momentum >= one {
+        return Err(Error::invalid(
+            "--momentum",
+            &cfg.momentum,
+            "must be in [0, 1)",
+        ));
+    }
+    // Real roots: (1 + γ − λη)² ≥ 4γ with 1 + γ − λη > 0, i.e. λη ≤ (1 − √γ)².
+    let b = one.clone() + p.momentum.clone() - p.lr.clone() * p.weight_decay.clone();
+    if b <= zero || b.clone() * b < BigRational::from_int(4) * p.momentum.clone() {
+        return Err(Error::invalid(
+            "--weight-decay",
+            &cfg.weight_decay,
+            format!(
+                "lr*wd = {} exceeds (1 - sqrt(momentum))^2 = {:.6}: T2's alpha would be complex",
+                (p.lr.clone() * p.weight_decay.clone()).to_f64(),
+                (1.0 - p.momentum.to_f64().sqrt()).powi(2)
+            ),
+        ));
+    }
+    Ok(())
+}
