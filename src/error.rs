@@ -29,6 +29,13 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
+    /// A scenario file could not be read as a scenario.
+    #[error("scenario {path}{location}: {reason}")]
+    Scenario {
+        path: String,
+        location: String,
+        reason: String,
+    },
     /// Drawing a plot failed.
     #[error("plot {path}: {reason}")]
     Plot { path: String, reason: String },

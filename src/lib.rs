@@ -8,6 +8,7 @@
 #![deny(clippy::float_cmp)]
 
 pub mod cli;
+pub mod convert;
 pub mod error;
 pub mod linalg;
 pub mod loss;

@@ -1,6 +1,9 @@
 //! The command line. The only module that prints.
 
 mod common;
+mod plot;
+pub mod scenario;
+mod schedule;
 mod theorem;
 mod toy;
 
@@ -13,7 +16,7 @@ pub use common::Outcome;
 /// Verify Li & Arora (ICLR 2020): weight decay + normalization + a schedule is an exponentially
 /// growing learning rate.
 #[derive(Debug, Parser)]
-#[command(name = "verify", version, about, long_about = None)]
+#[command(name = "verify", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,6 +29,49 @@ enum Command {
     /// Verify the scale-invariance identities and the equivalence theorems, in exact,
     /// arbitrary-precision and f64 arithmetic.
     Theorem(theorem::TheoremArgs),
+    /// Convert a schedule with weight decay into its equivalent without (exact or TEXP).
+    Schedule(schedule::ScheduleArgs),
+    /// Run a scenario file (scenarios/*.toml); flags given here override the file.
+    Run(RunArgs),
+    /// Regenerate every figure of the README into --out (default plots/).
+    Plot(plot::PlotArgs),
+}
+
+/// Arguments of `verify run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: std::path::PathBuf,
+    /// Override the number of steps (toy, theorem).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Override the arithmetic (toy, theorem).
+    #[arg(long)]
+    pub arith: Option<String>,
+    /// Override the precision (toy, theorem).
+    #[arg(long)]
+    pub precision: Option<String>,
+    /// Override the plot directory.
+    #[arg(long)]
+    pub out: Option<std::path::PathBuf>,
+    /// JSON output (schedule: --format json).
+    #[arg(long)]
+    pub json: bool,
+    /// No plots.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn clap_error_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 /// Runs the CLI on `args` and returns the process exit code.
@@ -38,35 +84,125 @@ where
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
-            match e.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                     print!("{e}");
-                    return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                        2
-                    } else {
-                        0
-                    };
+                    0
+                }
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                    print!("{e}");
+                    2
                 }
                 _ => {
-                    let text = e.to_string();
-                    let first = text.lines().next().unwrap_or("invalid arguments");
-                    eprintln!("verify: {}", first.trim_start_matches("error: "));
-                    return 2;
+                    eprintln!("verify: {}", clap_error_line(&e));
+                    2
                 }
-            }
+            };
         }
     };
-    let result = match cli.command {
-        Command::Toy(args) => toy::run(args),
-        Command::Theorem(args) => theorem::run(args),
-    };
-    match result {
+    match execute(cli.command) {
         Ok(outcome) => outcome.code(),
         Err(e) => {
             eprintln!("verify: {e:#}");
             2
         }
     }
+}
+
+fn execute(command: Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Toy(args) => toy::run(args),
+        Command::Theorem(args) => theorem::run(args),
+        Command::Schedule(args) => schedule::run(args),
+        Command::Run(args) => run_scenario(args),
+        Command::Plot(args) => plot::run(args),
+    }
+}
+
+/// The argument list a scenario file and the overrides stand for.
+fn scenario_argv(
+    file: &std::path::Path,
+    source: &str,
+    overrides: Option<&RunArgs>,
+) -> Result<(scenario::Scenario, Cli), crate::error::Error> {
+    let name = file.display().to_string();
+    let parsed = scenario::Scenario::parse(&name, source)?;
+    let mut argv = vec!["verify".to_string()];
+    argv.extend(parsed.to_args());
+    if let Some(o) = overrides {
+        let is_schedule = matches!(parsed, scenario::Scenario::Schedule(_));
+        let mut flag =
+            |f: &str, v: Option<String>, applies: bool| -> Result<(), crate::error::Error> {
+                if let Some(v) = v {
+                    if !applies {
+                        return Err(crate::error::Error::invalid(
+                            f,
+                            v,
+                            format!("does not apply to the scenario {name}"),
+                        ));
+                    }
+                    argv.push(f.to_string());
+                    argv.push(v);
+                }
+                Ok(())
+            };
+        flag("--steps", o.steps.map(|s| s.to_string()), !is_schedule)?;
+        flag("--arith", o.arith.clone(), !is_schedule)?;
+        flag("--precision", o.precision.clone(), !is_schedule)?;
+        flag(
+            "--out",
+            o.out.as_ref().map(|p| p.display().to_string()),
+            true,
+        )?;
+        if o.json {
+            if is_schedule {
+                argv.extend(["--format".to_string(), "json".to_string()]);
+            } else {
+                argv.push("--json".into());
+            }
+        }
+        if o.no_plots {
+            argv.push("--no-plots".into());
+        }
+        if o.quiet {
+            argv.push("--quiet".into());
+        }
+    }
+    let cli = Cli::try_parse_from(&argv).map_err(|e| crate::error::Error::Scenario {
+        path: name.clone(),
+        location: String::new(),
+        reason: clap_error_line(&e),
+    })?;
+    Ok((parsed, cli))
+}
+
+fn read(path: &std::path::Path) -> Result<String, crate::error::Error> {
+    std::fs::read_to_string(path).map_err(|e| crate::error::Error::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn run_scenario(args: RunArgs) -> anyhow::Result<Outcome> {
+    let source = read(&args.file)?;
+    let (_, cli) = scenario_argv(&args.file, &source, Some(&args))?;
+    execute(cli.command)
+}
+
+/// Parses and validates a scenario without running it: Ok(expected outcome) or the one-line
+/// error a run would give.
+pub fn validate_scenario(
+    path: &std::path::Path,
+    source: &str,
+) -> Result<scenario::Expect, crate::error::Error> {
+    let (parsed, cli) = scenario_argv(path, source, None)?;
+    match &cli.command {
+        Command::Toy(a) => toy::validate(a)?,
+        Command::Theorem(a) => crate::theorem::suite::check_parameters(&theorem::config(a)?)?,
+        Command::Schedule(a) => {
+            schedule::plan(a)?;
+        }
+        Command::Run(_) | Command::Plot(_) => {}
+    }
+    Ok(parsed.expect())
 }

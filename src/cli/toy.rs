@@ -33,7 +33,7 @@ pub enum DataForm {
 }
 
 /// Arguments of `verify toy`.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
 #[command(allow_negative_numbers = true)]
 pub struct ToyArgs {
     /// Toy loss.
@@ -161,20 +161,31 @@ fn quadratic<T: Field>(args: &ToyArgs) -> Result<ToyReport> {
     execute::<T>(args, quadratic_models, quadratic_stability_limit)
 }
 
-/// Runs `verify toy`.
-pub fn run(args: ToyArgs) -> anyhow::Result<Outcome> {
+/// Checks the arguments without running anything.
+pub fn validate(args: &ToyArgs) -> Result<()> {
+    Arith::from_name(&args.arith, args.precision)?;
+    if args.steps == 0 {
+        return Err(Error::invalid("--steps", 0, "must be at least 1"));
+    }
+    let s = setup::<BigRational>(args)?;
+    check_ranges(&s, args)?;
+    s.validate()
+}
+
+/// Runs the toy and returns its report (no printing, no plots).
+pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
     let arith = Arith::from_name(&args.arith, args.precision)?;
     if args.steps == 0 {
-        return Err(Error::invalid("--steps", 0, "must be at least 1").into());
+        return Err(Error::invalid("--steps", 0, "must be at least 1"));
     }
+    let args = args.clone();
     let report = match (arith, args.loss) {
         (Arith::Rational, ToyLoss::Logistic) => {
             return Err(Error::unsupported(
                 "--arith",
                 "rational",
                 "the logistic toy needs exp, ln and sqrt; use --loss normalized-quadratic for exact runs",
-            )
-            .into())
+            ))
         }
         (Arith::Rational, ToyLoss::NormalizedQuadratic) => {
             if args.steps > args.max_exact_steps {
@@ -185,8 +196,7 @@ pub fn run(args: ToyArgs) -> anyhow::Result<Outcome> {
                         "exact rational runs grow about 4x in size per step; at most {} steps (raise --max-exact-steps, or use --arith mp)",
                         args.max_exact_steps
                     ),
-                )
-                .into());
+                ));
             }
             quadratic::<BigRational>(&args)?
         }
@@ -197,10 +207,15 @@ pub fn run(args: ToyArgs) -> anyhow::Result<Outcome> {
             with_precision(bits, || quadratic::<Mp>(&args))?
         }
     };
-    let report = ToyReport {
+    Ok(ToyReport {
         arith: arith.label(),
         ..report
-    };
+    })
+}
+
+/// Runs `verify toy`.
+pub fn run(args: ToyArgs) -> anyhow::Result<Outcome> {
+    let report = compute(&args)?;
     let figure = if args.no_plots {
         None
     } else {

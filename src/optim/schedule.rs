@@ -139,9 +139,11 @@ impl<T: Real> Schedule<T> {
         let pi = T::pi();
         let values = (0..total)
             .map(|t| {
+                // The phase lies in [0, π): no range reduction (and no π per call) needed.
                 let phase = pi.clone() * T::from_ratio(t as i64, total as i64);
                 floor.clone()
-                    + (base.clone() - floor.clone()) * (T::one() + phase.cos()) / T::from_int(2)
+                    + (base.clone() - floor.clone()) * (T::one() + phase.cos_reduced())
+                        / T::from_int(2)
             })
             .collect();
         Schedule::PerStep(values)

@@ -3,9 +3,11 @@
 //! plotters renders text with ab_glyph from DejaVu Sans embedded in the binary, so figures render
 //! on a machine without any font installed.
 
+mod schedule;
 mod theorem;
 mod toy;
 
+pub use schedule::schedule_figure;
 pub use theorem::theorem_figures;
 pub use toy::toy_figure;
 

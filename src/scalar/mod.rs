@@ -159,8 +159,12 @@ pub trait Real: Field {
     fn cos(&self) -> Self {
         let two_pi = Self::from_int(2) * Self::pi();
         let turns = (self.to_f64() / two_pi.to_f64()).round();
-        let x = self.clone() - two_pi * Self::from_f64(turns);
-        let x2 = x.square();
+        (self.clone() - two_pi * Self::from_f64(turns)).cos_reduced()
+    }
+
+    /// cos x for |x| ≤ π (no range reduction), by the Taylor series summed to [`Real::epsilon`].
+    fn cos_reduced(&self) -> Self {
+        let x2 = self.square();
         let mut term = Self::one();
         let mut sum = Self::one();
         let mut n = 1i64;

@@ -50,6 +50,19 @@ impl Mp {
         precision() as u32
     }
 
+    /// log₁₀|x| as f64, finite for every nonzero Mp however large or small (the exponent of an
+    /// Mp is unbounded, unlike f64's); −∞ for 0.
+    pub fn log10_abs(&self) -> f64 {
+        let repr = self.0.repr();
+        let significand = match repr.significand().to_f64() {
+            Approximation::Exact(v) | Approximation::Inexact(v, _) => v.abs(),
+        };
+        if significand == 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        significand.log10() + repr.exponent() as f64 * std::f64::consts::LOG10_2
+    }
+
     fn big_int(n: &num_bigint::BigInt) -> Inner {
         let int = dashu_int::IBig::from_str(&n.to_string()).expect("BigInt prints decimal digits");
         at_precision(Inner::from(int))
@@ -188,6 +201,15 @@ mod tests {
                 assert_eq!(Mp::from_ratio(1, 3).size_bits(), bits as u64);
             });
         }
+    }
+
+    #[test]
+    fn log10_is_finite_beyond_f64() {
+        with_precision(128, || {
+            let huge = Mp::from_int(10).powi(400);
+            assert!((huge.log10_abs() - 400.0).abs() < 1e-9);
+            assert!((Mp::from_ratio(1, 1000).log10_abs() + 3.0).abs() < 1e-12);
+        });
     }
 
     #[test]

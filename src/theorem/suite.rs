@@ -589,7 +589,7 @@ pub fn run_suite(
 }
 
 /// Bad input is reported before any work: ranges of η, λ, γ and T2's real-root bound.
-fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
+pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
     let p = Params::<BigRational>::read(cfg, 1)?;
     let zero = BigRational::from_int(0);
     if p.lr <= zero {

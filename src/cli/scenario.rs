@@ -1,0 +1,238 @@
+//! Scenario files: `scenarios/*.toml`, one per claim or figure, run by `verify run FILE`.
+//!
+//! A file names its `kind` (toy, theorem, schedule) and sets that command's options under their
+//! flag names with `_` for `-` (`weight_decay = "5e-4"`). Numbers that must stay exact are written
+//! as strings or integers ("0.1", "1/10", 3); a TOML float there is rejected with a message to
+//! quote it, since 0.1 as a float is already not 1/10. Unknown keys are errors. The file becomes
+//! an argument list for the same parser as the command line, so every check is shared, and
+//! command-line overrides (`--steps`, `--arith`, `--out`, …) come after it and win.
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+use crate::error::Error;
+
+/// A number written as text or an integer; floats are refused.
+#[derive(Debug, Clone)]
+pub struct Exact(pub String);
+
+impl<'de> Deserialize<'de> for Exact {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Exact;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number written as a string (\"0.1\", \"1/10\") or an integer")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Exact, E> {
+                Ok(Exact(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Exact, E> {
+                Ok(Exact(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Exact, E> {
+                Ok(Exact(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Exact, E> {
+                Err(E::custom(format!(
+                    "the float {v} cannot stay exact; quote it, e.g. \"{v}\""
+                )))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// What a scenario may be expected to conclude (documents the file; the scenario test checks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// Exit 0.
+    Holds,
+    /// Exit 1 (a claim fails, e.g. a negative control scenario).
+    Fails,
+}
+
+macro_rules! spec {
+    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        /// A scenario's options (see the command's --help).
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            /// A short title.
+            pub title: Option<String>,
+            /// Expected outcome.
+            pub expect: Option<Expect>,
+            $(
+                #[allow(missing_docs)]
+                pub $field: Option<$ty>,
+            )*
+        }
+    };
+}
+
+spec!(ToySpec {
+    loss: String, data: String, samples: u64, seed: u64, arith: String, precision: u64,
+    lr: Exact, weight_decay: Exact, momentum: Exact, steps: u64, init: Vec<Exact>,
+    tolerance: f64, max_exact_steps: u64,
+});
+
+spec!(TheoremSpec {
+    steps: u64, exact_steps: u64, arith: String, precision: Vec<u64>, convention: String,
+    model: Vec<String>, claim: String, lr: Exact, weight_decay: Exact, momentum: Exact, seed: u64,
+});
+
+spec!(ScheduleSpec {
+    lr: Exact, weight_decay: Exact, momentum: Exact, iters_per_epoch: u64, epochs: u64,
+    schedule: String, milestones: Vec<u64>, decay_factor: Exact, min_lr: Exact,
+    warmup_epochs: u64, csv: String, kind: String, format: String, every: u64,
+});
+
+/// A parsed scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Scenario {
+    /// `verify toy`.
+    Toy(ToySpec),
+    /// `verify theorem`.
+    Theorem(TheoremSpec),
+    /// `verify schedule`.
+    Schedule(ScheduleSpec),
+}
+
+fn push(args: &mut Vec<String>, flag: &str, value: Option<String>) {
+    if let Some(v) = value {
+        args.push(format!("--{flag}"));
+        args.push(v);
+    }
+}
+
+fn join<T: ToString>(v: &Option<Vec<T>>) -> Option<String> {
+    v.as_ref().map(|v| {
+        v.iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    })
+}
+
+fn text(v: &Option<Exact>) -> Option<String> {
+    v.as_ref().map(|e| e.0.clone())
+}
+
+fn num<T: ToString>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|x| x.to_string())
+}
+
+impl Scenario {
+    /// Reads a scenario; errors are one line naming the file, the line and the key.
+    pub fn parse(path: &str, source: &str) -> Result<Self, Error> {
+        toml::from_str(source).map_err(|e| {
+            // Serde buffers tagged enums, so some errors arrive without a span: then the first
+            // unquoted float is the culprit of a "float" message.
+            let line = e
+                .span()
+                .map(|s| source[..s.start.min(source.len())].lines().count().max(1))
+                .or_else(|| {
+                    if !e.message().contains("float") {
+                        return None;
+                    }
+                    source
+                        .lines()
+                        .position(|l| {
+                            l.split_once('=').is_some_and(|(_, v)| {
+                                let v = v.trim();
+                                !v.starts_with('"')
+                                    && v.parse::<f64>().is_ok()
+                                    && v.parse::<i64>().is_err()
+                            })
+                        })
+                        .map(|i| i + 1)
+                });
+            let location = line
+                .and_then(|l| {
+                    source
+                        .lines()
+                        .nth(l - 1)
+                        .map(|t| format!(" line {l} (`{}`)", t.trim()))
+                })
+                .unwrap_or_default();
+            Error::Scenario {
+                path: path.to_string(),
+                location,
+                reason: e.message().replace('\n', " "),
+            }
+        })
+    }
+
+    /// What the file expects.
+    pub fn expect(&self) -> Expect {
+        let e = match self {
+            Scenario::Toy(s) => s.expect,
+            Scenario::Theorem(s) => s.expect,
+            Scenario::Schedule(s) => s.expect,
+        };
+        e.unwrap_or(Expect::Holds)
+    }
+
+    /// The equivalent command line (without the program name).
+    pub fn to_args(&self) -> Vec<String> {
+        let mut a = Vec::new();
+        match self {
+            Scenario::Toy(s) => {
+                a.push("toy".into());
+                push(&mut a, "loss", s.loss.clone());
+                push(&mut a, "data", s.data.clone());
+                push(&mut a, "samples", num(&s.samples));
+                push(&mut a, "seed", num(&s.seed));
+                push(&mut a, "arith", s.arith.clone());
+                push(&mut a, "precision", num(&s.precision));
+                push(&mut a, "lr", text(&s.lr));
+                push(&mut a, "weight-decay", text(&s.weight_decay));
+                push(&mut a, "momentum", text(&s.momentum));
+                push(&mut a, "steps", num(&s.steps));
+                push(
+                    &mut a,
+                    "init",
+                    s.init
+                        .as_ref()
+                        .map(|v| v.iter().map(|e| e.0.clone()).collect::<Vec<_>>().join(",")),
+                );
+                push(&mut a, "tolerance", num(&s.tolerance));
+                push(&mut a, "max-exact-steps", num(&s.max_exact_steps));
+            }
+            Scenario::Theorem(s) => {
+                a.push("theorem".into());
+                push(&mut a, "steps", num(&s.steps));
+                push(&mut a, "exact-steps", num(&s.exact_steps));
+                push(&mut a, "arith", s.arith.clone());
+                push(&mut a, "precision", join(&s.precision));
+                push(&mut a, "convention", s.convention.clone());
+                push(&mut a, "model", join(&s.model));
+                push(&mut a, "claim", s.claim.clone());
+                push(&mut a, "lr", text(&s.lr));
+                push(&mut a, "weight-decay", text(&s.weight_decay));
+                push(&mut a, "momentum", text(&s.momentum));
+                push(&mut a, "seed", num(&s.seed));
+            }
+            Scenario::Schedule(s) => {
+                a.push("schedule".into());
+                push(&mut a, "lr", text(&s.lr));
+                push(&mut a, "weight-decay", text(&s.weight_decay));
+                push(&mut a, "momentum", text(&s.momentum));
+                push(&mut a, "iters-per-epoch", num(&s.iters_per_epoch));
+                push(&mut a, "epochs", num(&s.epochs));
+                push(&mut a, "schedule", s.schedule.clone());
+                push(&mut a, "milestones", join(&s.milestones));
+                push(&mut a, "decay-factor", text(&s.decay_factor));
+                push(&mut a, "min-lr", text(&s.min_lr));
+                push(&mut a, "warmup-epochs", num(&s.warmup_epochs));
+                push(&mut a, "csv", s.csv.clone());
+                push(&mut a, "kind", s.kind.clone());
+                push(&mut a, "format", s.format.clone());
+                push(&mut a, "every", num(&s.every));
+            }
+        }
+        a
+    }
+}

@@ -1,0 +1,145 @@
+//! `verify schedule` through the binary: the paper's checkpoint, CSV input, formats, bad input.
+
+use assert_cmd::Command;
+
+fn verify() -> Command {
+    Command::cargo_bin("verify").unwrap()
+}
+
+/// The paper: lr 0.1, wd 5e-4, momentum 0.9, 391 iterations per epoch → "LR × 1.481 per epoch".
+#[test]
+fn paper_setting_in_json() {
+    let out = verify()
+        .args([
+            "schedule",
+            "--format",
+            "json",
+            "--every",
+            "391",
+            "--no-plots",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let growth = json["summary"]["phases"][0]["growth_per_epoch"]
+        .as_f64()
+        .unwrap();
+    assert!((growth - 1.481).abs() < 5e-4, "{growth}");
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows[1]["iteration"], 391);
+    assert!(rows.iter().all(|r| r["log10_equivalent_lr"].is_number()));
+}
+
+#[test]
+fn csv_in_csv_out() {
+    let dir = std::env::temp_dir().join(format!("explr-sched-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lr.csv");
+    std::fs::write(&file, "step,lr\n0,0.1\n1,0.1\n2,1/20\n3,0.05\n").unwrap();
+    let out = verify()
+        .args([
+            "schedule",
+            "--schedule",
+            "csv",
+            "--csv",
+            file.to_str().unwrap(),
+            "--kind",
+            "exact",
+            "--format",
+            "csv",
+            "--no-plots",
+            "--iters-per-epoch",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "iteration,epoch,lr,equivalent_lr,log10_equivalent_lr,z,log10_z,exact_over_texp"
+    );
+    assert_eq!(lines.len(), 5);
+    // Z_0 = 1 and Z_1 = 1 − η λ = 1 − 0.1·5e-4 (the shadow's first step), so
+    // η̃_0 = η_0/(Z_0 Z_1) = 0.1/0.99995.
+    let first: Vec<&str> = lines[1].split(',').collect();
+    let eq: f64 = first[3].parse().unwrap();
+    assert!((eq - 0.1 / 0.99995).abs() < 1e-15, "{eq}");
+    std::fs::write(&file, "0.1\nabc\n").unwrap();
+    let out = verify()
+        .args([
+            "schedule",
+            "--schedule",
+            "csv",
+            "--csv",
+            file.to_str().unwrap(),
+            "--no-plots",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn schedule_bad_input_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--epochs", "0"], "--epochs"),
+        (&["--kind", "linear"], "--kind"),
+        (&["--milestones", "120,80"], "--milestones"),
+        (&["--milestones", "a"], "--milestones"),
+        (&["--lr", "-1"], "--lr"),
+        (&["--momentum", "1"], "--momentum"),
+        (&["--schedule", "csv"], "--csv"),
+        (
+            &["--schedule", "csv", "--csv", "/nonexistent/lr.csv"],
+            "/nonexistent/lr.csv",
+        ),
+        (&["--weight-decay", "1"], "--weight-decay"),
+        (&["--every", "0"], "--every"),
+    ];
+    for (args, field) in cases {
+        let out = verify()
+            .arg("schedule")
+            .arg("--no-plots")
+            .args(*args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(field), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn plot_regenerates_every_figure() {
+    let dir = std::env::temp_dir().join(format!("explr-plot-{}", std::process::id()));
+    let out = verify()
+        .args(["plot", "--quiet", "--out", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "toy.png",
+        "theorem_discrepancy.png",
+        "theorem_norms.png",
+        "schedule.png",
+    ] {
+        let png = std::fs::read(dir.join(name)).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{name}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
