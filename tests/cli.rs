@@ -1,10 +1,8 @@
 //! The binary as a user runs it: exit codes, one-line errors, JSON shape, determinism, plots.
 
-use assert_cmd::Command;
+mod common;
 
-fn verify() -> Command {
-    Command::cargo_bin("verify").expect("binary built")
-}
+use common::verify;
 
 fn stdout_json(args: &[&str]) -> (i32, serde_json::Value) {
     let out = verify().args(args).output().expect("runs");
@@ -129,19 +127,7 @@ fn bad_input_is_one_line_exit_2() {
         (&["--data", "sample", "--samples", "1"], "--samples"),
         (&["--loss", "hinge"], "--loss"),
     ];
-    for (args, field) in cases {
-        let out = verify()
-            .arg("toy")
-            .arg("--no-plots")
-            .args(*args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains(field), "{args:?}: {err}");
-        assert!(!err.contains("panicked"), "{args:?}: {err}");
-    }
+    common::assert_bad_input(&["toy", "--no-plots"], cases);
 }
 
 #[test]

@@ -1,10 +1,8 @@
 //! `verify schedule` through the binary: the paper's checkpoint, CSV input, formats, bad input.
 
-use assert_cmd::Command;
+mod common;
 
-fn verify() -> Command {
-    Command::cargo_bin("verify").unwrap()
-}
+use common::verify;
 
 /// The paper: lr 0.1, wd 5e-4, momentum 0.9, 391 iterations per epoch → "LR × 1.481 per epoch".
 #[test]
@@ -105,18 +103,7 @@ fn schedule_bad_input_exit_2() {
         (&["--weight-decay", "1"], "--weight-decay"),
         (&["--every", "0"], "--every"),
     ];
-    for (args, field) in cases {
-        let out = verify()
-            .arg("schedule")
-            .arg("--no-plots")
-            .args(*args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains(field), "{args:?}: {err}");
-    }
+    common::assert_bad_input(&["schedule", "--no-plots"], cases);
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The theorem verifier: exact claims hold with equality, float claims hold as rounding, and the
 //! negative controls fail. Golden values come from SPEC §3 (derivations) and the paper.
 
-use assert_cmd::Command;
+mod common;
+
+use common::verify;
 use explr::optim::Convention;
 use explr::scalar::Arith;
 use explr::theorem::claim::Expected;
@@ -123,10 +125,6 @@ fn ladder_shrinks_with_precision() {
     assert!(row.discrepancies[2] < row.discrepancies[1] * 1e-30);
 }
 
-fn verify() -> Command {
-    Command::cargo_bin("verify").unwrap()
-}
-
 /// Negative control through the CLI: in the Sutskever convention the PyTorch-form theorem fails,
 /// so the run reports failure (exit 1) rather than success.
 #[test]
@@ -203,16 +201,5 @@ fn theorem_bad_input_exit_2() {
         ),
         (&["--convention", "nesterov"], "--convention"),
     ];
-    for (args, field) in cases {
-        let out = verify()
-            .arg("theorem")
-            .arg("--no-plots")
-            .args(*args)
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains(field), "{args:?}: {err}");
-    }
+    common::assert_bad_input(&["theorem", "--no-plots"], cases);
 }
