@@ -26,7 +26,7 @@
 //! model is stable at the optimum iff η/‖w‖² < 2(1+γ)/ℓ''(0).
 
 use super::quadrature::{composite, Rule};
-use super::{sigmoid_neg, softplus_neg, Objective};
+use super::{logistic, Objective};
 use crate::linalg::{angle_deg, dot, norm_sq, to_f64, Vector};
 use crate::scalar::Real;
 
@@ -100,7 +100,7 @@ impl<T: Real> LogisticPopulation<T> {
     /// ℓ''(0) = E[σ(a)σ(−a)] + E[a σ(−a)]: curvature of the loss in the angle at the optimum.
     pub fn curvature_at_optimum(&self) -> T {
         self.half_normal_expectation(|a| {
-            let s = sigmoid_neg(a);
+            let (_, s) = logistic(a);
             s.clone() * (T::one() - s.clone()) + a.clone() * s
         })
     }
@@ -120,8 +120,8 @@ impl<T: Real> LogisticPopulation<T> {
             let (mut l_in, mut d1_in, mut dg_in) = (T::zero(), T::zero(), T::zero());
             for (g, wg) in self.normal.nodes.iter().zip(&self.normal.weights) {
                 let m = w1.clone() * a.clone() + r.clone() * g.clone();
-                let sig = sigmoid_neg(&m);
-                l_in += wg.clone() * softplus_neg(&m);
+                let (loss_m, sig) = logistic(&m);
+                l_in += wg.clone() * loss_m;
                 d1_in -= wg.clone() * sig.clone();
                 dg_in += wg.clone() * sig.clone() * (T::one() - sig);
             }

@@ -13,7 +13,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{sigmoid_neg, softplus_neg, Objective};
+use super::{logistic, Objective};
 use crate::linalg::Vector;
 use crate::scalar::Real;
 
@@ -85,8 +85,9 @@ impl<T: Real> LogisticSample<T> {
         let mut delta = Vec::with_capacity(h.len());
         for (hi, yi) in h.iter().zip(&self.y) {
             let m = yi.clone() * hi.clone();
-            loss += softplus_neg(&m);
-            delta.push(-(yi.clone() * sigmoid_neg(&m)) / n.clone());
+            let (loss_m, sig) = logistic(&m);
+            loss += loss_m;
+            delta.push(-(yi.clone() * sig) / n.clone());
         }
         loss /= n.clone();
         let dz: Vec<T> = if self.normalized {

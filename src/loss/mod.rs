@@ -75,21 +75,21 @@ impl<T: Field, O: Objective<T> + ?Sized> Objective<T> for Box<O> {
     }
 }
 
-/// s(m) = ln(1 + e^(−m)), evaluated without overflow.
-pub(crate) fn softplus_neg<T: Real>(m: &T) -> T {
-    if *m >= T::zero() {
-        (-m.clone()).exp().ln_1p()
+/// (s(m), σ(−m)) with one exponential: s(m) = ln(1 + e^(−m)) is the logistic loss at margin m
+/// and σ(−m) = −s'(m). With e = e^(−|m|) ≤ 1 nothing overflows:
+/// m ≥ 0: s = ln(1+e), σ(−m) = e/(1+e);  m < 0: s = −m + ln(1+e), σ(−m) = 1/(1+e).
+pub(crate) fn logistic<T: Real>(m: &T) -> (T, T) {
+    let negative = *m < T::zero();
+    let e = if negative {
+        m.exp()
     } else {
-        -m.clone() + m.exp().ln_1p()
-    }
-}
-
-/// σ(−m) = 1 / (1 + e^m), evaluated without overflow; s'(m) = −σ(−m).
-pub(crate) fn sigmoid_neg<T: Real>(m: &T) -> T {
-    if *m >= T::zero() {
-        let e = (-m.clone()).exp();
-        e.clone() / (T::one() + e)
+        (-m.clone()).exp()
+    };
+    let log = e.ln_1p();
+    let denom = T::one() + e.clone();
+    if negative {
+        (log - m.clone(), T::one() / denom)
     } else {
-        T::one() / (T::one() + m.exp())
+        (log, e / denom)
     }
 }
