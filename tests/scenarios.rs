@@ -187,3 +187,44 @@ proptest! {
         }
     }
 }
+
+/// Mutated files through the binary (steps capped by the override so nothing runs long): every
+/// exit code is 0, 1 or 2 and nothing panics.
+#[test]
+fn mutated_scenarios_through_the_binary() {
+    let files = scenario_files();
+    let dir = std::env::temp_dir().join(format!("explr-mut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seen_error = false;
+    for k in 0..24usize {
+        let path = &files[k % files.len()];
+        let text = mutate(
+            &std::fs::read_to_string(path).unwrap(),
+            k,
+            k * 7 + 3,
+            k * 5 + 1,
+        );
+        let file = dir.join(format!("m{k}.toml"));
+        std::fs::write(&file, &text).unwrap();
+        let is_schedule = text.contains("kind = \"schedule\"");
+        let mut cmd = verify();
+        cmd.arg("run").arg(&file).args(["--no-plots", "--quiet"]);
+        if !is_schedule {
+            cmd.args(["--steps", "3"]);
+        }
+        let out = cmd
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let code = out.status.code();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(matches!(code, Some(0..=2)), "{text}\n{code:?} {err}");
+        assert!(!err.contains("panicked"), "{text}\n{err}");
+        if code == Some(2) {
+            seen_error = true;
+            assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        }
+    }
+    assert!(seen_error, "the mutations should break at least one file");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -203,3 +203,33 @@ fn theorem_bad_input_exit_2() {
     ];
     common::assert_bad_input(&["theorem", "--no-plots"], cases);
 }
+
+/// The asymptotic T2 (ṽ₀ = 0) and the cosine and random T3 schedules on the deterministic models,
+/// in f64 over 1000 steps: the angle decays geometrically and the T3 identities hold as rounding.
+#[test]
+fn zero_buffer_cosine_and_random_schedules() {
+    let mut cfg = config(
+        vec![ModelName::Rayleigh, ModelName::ToyPopulation],
+        Some(vec![Arith::F64]),
+        1000,
+    );
+    cfg.claim = Some("T".into());
+    let report = run_suite(&cfg, 2, |_, _| {}).unwrap();
+    for id in ["T2-zero-buffer", "T3-cosine", "T3-random", "T4"] {
+        let rows: Vec<_> = report.claims.iter().filter(|c| c.id == id).collect();
+        assert!(!rows.is_empty(), "{id} missing");
+        for c in rows {
+            assert!(
+                c.holds,
+                "{id} on {}: {} (tolerance {})",
+                c.model, c.discrepancy, c.tolerance
+            );
+        }
+    }
+    let zero = report
+        .claims
+        .iter()
+        .find(|c| c.id == "T2-zero-buffer")
+        .unwrap();
+    assert!(zero.discrepancy < 1.0, "per-step rate {}", zero.discrepancy);
+}
