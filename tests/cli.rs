@@ -125,6 +125,7 @@ fn bad_input_is_one_line_exit_2() {
         (&["--arith", "quad"], "--arith"),
         (&["--precision", "3", "--arith", "mp"], "--precision"),
         (&["--data", "sample", "--samples", "1"], "--samples"),
+        (&["--data", "sample", "--samples", "100000000"], "--samples"),
         (&["--loss", "hinge"], "--loss"),
     ];
     common::assert_bad_input(&["toy", "--no-plots"], cases);

@@ -200,6 +200,7 @@ fn theorem_bad_input_exit_2() {
             "--claim",
         ),
         (&["--convention", "nesterov"], "--convention"),
+        (&["--exact-steps", "40"], "--exact-steps"),
     ];
     common::assert_bad_input(&["theorem", "--no-plots"], cases);
 }

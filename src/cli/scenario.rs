@@ -78,7 +78,7 @@ spec!(ToySpec {
 });
 
 spec!(TheoremSpec {
-    steps: u64, exact_steps: u64, arith: String, precision: Vec<u64>, convention: String,
+    steps: u64, exact_steps: u64, max_exact_steps: u64, arith: String, precision: Vec<u64>, convention: String,
     model: Vec<String>, claim: String, lr: Exact, weight_decay: Exact, momentum: Exact, seed: u64,
 });
 
@@ -205,6 +205,7 @@ impl Scenario {
                 a.push("theorem".into());
                 push(&mut a, "steps", num(&s.steps));
                 push(&mut a, "exact-steps", num(&s.exact_steps));
+                push(&mut a, "max-exact-steps", num(&s.max_exact_steps));
                 push(&mut a, "arith", s.arith.clone());
                 push(&mut a, "precision", join(&s.precision));
                 push(&mut a, "convention", s.convention.clone());

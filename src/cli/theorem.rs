@@ -23,6 +23,9 @@ pub struct TheoremArgs {
     /// Steps of the exact rational trajectories (sizes grow about 4x per step).
     #[arg(long, default_value_t = 5)]
     pub exact_steps: usize,
+    /// Cap on --exact-steps (each exact step costs about 10x the previous one).
+    #[arg(long, default_value_t = 8)]
+    pub max_exact_steps: usize,
     /// Only this arithmetic (f64, mp, rational); default: f64 + rational + the mp ladder.
     #[arg(long)]
     pub arith: Option<String>,
@@ -86,6 +89,16 @@ fn precisions(text: &str) -> Result<Vec<u32>> {
 
 /// Reads the arguments into a suite configuration.
 pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
+    if args.exact_steps > args.max_exact_steps {
+        return Err(Error::invalid(
+            "--exact-steps",
+            args.exact_steps,
+            format!(
+                "exact rational runs grow about 4x in size per step; at most {} steps (raise --max-exact-steps)",
+                args.max_exact_steps
+            ),
+        ));
+    }
     let ladder = precisions(&args.precision)?;
     let arithmetics = match args.arith.as_deref() {
         None => None,

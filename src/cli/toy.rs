@@ -137,11 +137,11 @@ fn logistic<T: Real>(args: &ToyArgs) -> Result<ToyReport> {
     let data = match args.data {
         DataForm::Population => ToyData::Population,
         DataForm::Sample => {
-            if args.samples < 2 {
+            if !(2..=1_000_000).contains(&args.samples) {
                 return Err(Error::invalid(
                     "--samples",
                     args.samples,
-                    "need at least 2 points for batch statistics",
+                    "must be between 2 (batch statistics need two points) and 1000000",
                 ));
             }
             ToyData::Sample {
