@@ -19,5 +19,6 @@ pub mod scalar;
 pub mod sim;
 pub mod theorem;
 pub mod toy;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -143,3 +143,41 @@ fn plots_are_written() {
     assert_eq!(&png[1..4], b"PNG");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The default build keeps `verify train` and says how to get the backend.
+#[cfg(not(feature = "tch"))]
+#[test]
+fn train_without_tch_says_how_to_build_it() {
+    let out = verify()
+        .args(["train", "--model", "convnet", "--epochs", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("tch") && err.contains("scripts/libtorch.sh"),
+        "{err}"
+    );
+}
+
+#[test]
+fn train_bad_input_exit_2() {
+    common::assert_bad_input(
+        &["train", "--no-plots"],
+        &[
+            (&["--model", "resnet50"], "--model"),
+            (&["--model", "preresnet33"], "--model"),
+            (&["--norm", "xn"], "--norm"),
+            (&["--norm", "gn", "--groups", "3"], "--groups"),
+            (&["--data", "cifar10:/no/such/dir"], "--data"),
+            (&["--data", "imagenet"], "--data"),
+            (&["--epochs", "0"], "--epochs"),
+            (&["--batch-size", "1"], "--batch-size"),
+            (&["--compare", "step,sgdr"], "--compare"),
+            (&["--device", "tpu"], "--device"),
+            (&["--milestones", "120,80"], "--milestones"),
+            (&["--lr", "-0.1"], "--lr"),
+        ],
+    );
+}

@@ -6,6 +6,7 @@ pub mod scenario;
 mod schedule;
 mod theorem;
 mod toy;
+mod train;
 
 use std::ffi::OsString;
 
@@ -35,6 +36,8 @@ enum Command {
     Run(RunArgs),
     /// Regenerate every figure of the README into --out (default plots/).
     Plot(plot::PlotArgs),
+    /// Train real networks with libtorch (cargo feature `tch`).
+    Train(train::TrainArgs),
 }
 
 /// Arguments of `verify run`.
@@ -116,6 +119,7 @@ fn execute(command: Command) -> anyhow::Result<Outcome> {
         Command::Schedule(args) => schedule::run(args),
         Command::Run(args) => run_scenario(args),
         Command::Plot(args) => plot::run(args),
+        Command::Train(args) => train::run(args),
     }
 }
 
@@ -202,7 +206,7 @@ pub fn validate_scenario(
         Command::Schedule(a) => {
             schedule::plan(a)?;
         }
-        Command::Run(_) | Command::Plot(_) => {}
+        Command::Run(_) | Command::Plot(_) | Command::Train(_) => {}
     }
     Ok(parsed.expect())
 }

@@ -6,10 +6,12 @@
 mod schedule;
 mod theorem;
 mod toy;
+mod train;
 
 pub use schedule::schedule_figure;
 pub use theorem::theorem_figures;
 pub use toy::toy_figure;
+pub use train::train_figure;
 
 use std::path::Path;
 use std::sync::Once;

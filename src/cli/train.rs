@@ -1,0 +1,338 @@
+//! `verify train` (needs the `tch` feature; the default build answers with how to get it).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::common::{progress_bar, Outcome};
+use crate::error::{Error, Result};
+use crate::train::{
+    backend, DataSource, DeviceChoice, ModelKind, NormChoice, RunKind, TrainConfig, TrainReport,
+};
+
+/// Arguments of `verify train`.
+#[derive(Debug, Args, Clone)]
+#[command(allow_negative_numbers = true)]
+pub struct TrainArgs {
+    /// Network: preresnet32 (any depth 6n+2) or convnet.
+    #[arg(long, default_value = "preresnet32")]
+    pub model: String,
+    /// Normalization: bn, gn or ln (no affine parameters).
+    #[arg(long, default_value = "bn")]
+    pub norm: String,
+    /// Groups of --norm gn.
+    #[arg(long, default_value_t = 8)]
+    pub groups: usize,
+    /// Data: cifar10:DIR (binary version), mnist:DIR (IDX files) or synthetic[:TRAIN,TEST].
+    #[arg(long, default_value = "synthetic")]
+    pub data: String,
+    /// Epochs.
+    #[arg(long, default_value_t = 160)]
+    pub epochs: usize,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// At most this many iterations per epoch (default: the whole training set).
+    #[arg(long)]
+    pub iters_per_epoch: Option<usize>,
+    /// Learning rate η (exact text).
+    #[arg(long, default_value = "0.1")]
+    pub lr: String,
+    /// Weight decay λ of the runs with WD.
+    #[arg(long, default_value = "5e-4")]
+    pub weight_decay: String,
+    /// Momentum γ (PyTorch convention, our own update rule).
+    #[arg(long, default_value = "0.9")]
+    pub momentum: String,
+    /// Step-decay milestones in epochs.
+    #[arg(long, default_value = "80,120")]
+    pub milestones: String,
+    /// Step-decay divisor.
+    #[arg(long, default_value = "10")]
+    pub decay_factor: String,
+    /// Runs to train from one θ₀ on one batch order: step, texp, exact, fixed, exp, cosine,
+    /// cosine-exact.
+    #[arg(long, default_value = "step,texp")]
+    pub compare: String,
+    /// auto, cpu or cuda.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Seed of initialization, batch order and augmentation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No random crop and flip.
+    #[arg(long)]
+    pub no_augment: bool,
+    /// Renormalize runs without WD when ‖w‖ exceeds this (SPEC L6).
+    #[arg(long, default_value_t = 1e4)]
+    pub renorm_threshold: f64,
+    /// Normalization ε (0: exactly scale invariant).
+    #[arg(long, default_value_t = 1e-5)]
+    pub eps: f64,
+    /// Directory for logs, checkpoints and plots.
+    #[arg(long, default_value = "runs")]
+    pub out: PathBuf,
+    /// Continue from the checkpoints in --out.
+    #[arg(long)]
+    pub resume: bool,
+    /// Only check T3 on a small BN conv net in f64 on the CPU (K steps) and report.
+    #[arg(long)]
+    pub check_equivalence: bool,
+    /// K for --check-equivalence.
+    #[arg(long, default_value_t = 20)]
+    pub equivalence_steps: usize,
+    /// With --check-equivalence: shift the exact schedule by one step (a negative control that
+    /// must be reported as failing).
+    #[arg(long)]
+    pub negative_control: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// No plots.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Reads and checks the arguments.
+pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
+    let model = ModelKind::parse(&args.model)?;
+    let norm = match args.norm.as_str() {
+        "bn" => NormChoice::Batch,
+        "ln" => NormChoice::Layer,
+        "gn" => {
+            if args.groups == 0 || 16 % args.groups != 0 {
+                return Err(Error::invalid(
+                    "--groups",
+                    args.groups,
+                    "must divide 16 (the narrowest layer)",
+                ));
+            }
+            NormChoice::Group(args.groups)
+        }
+        other => return Err(Error::invalid("--norm", other, "expected bn, gn or ln")),
+    };
+    let data = DataSource::parse(&args.data)?;
+    if let DataSource::Cifar10(dir) | DataSource::Mnist(dir) = &data {
+        if !dir.is_dir() {
+            return Err(Error::invalid("--data", dir.display(), "no such directory"));
+        }
+    }
+    if args.epochs == 0 {
+        return Err(Error::invalid("--epochs", 0, "must be at least 1"));
+    }
+    if args.batch_size < 2 {
+        return Err(Error::invalid(
+            "--batch-size",
+            args.batch_size,
+            "must be at least 2 (batch statistics)",
+        ));
+    }
+    if args.iters_per_epoch == Some(0) {
+        return Err(Error::invalid("--iters-per-epoch", 0, "must be at least 1"));
+    }
+    let positive = |field: &str, text: &str| -> Result<()> {
+        let v = crate::scalar::parse_rational(text).map_err(|e| e.in_field(field))?;
+        if v > num_rational::BigRational::from_integer(0.into()) {
+            Ok(())
+        } else {
+            Err(Error::invalid(field, text, "must be positive"))
+        }
+    };
+    positive("--lr", &args.lr)?;
+    positive("--weight-decay", &args.weight_decay)?;
+    positive("--decay-factor", &args.decay_factor)?;
+    let m = crate::scalar::parse_rational(&args.momentum).map_err(|e| e.in_field("--momentum"))?;
+    let zero = num_rational::BigRational::from_integer(0.into());
+    let one = num_rational::BigRational::from_integer(1.into());
+    if m < zero || m >= one {
+        return Err(Error::invalid(
+            "--momentum",
+            &args.momentum,
+            "must be in [0, 1)",
+        ));
+    }
+    let milestones: Vec<usize> = args
+        .milestones
+        .split(',')
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| {
+            m.trim().parse().map_err(|_| {
+                Error::invalid("--milestones", &args.milestones, "expected whole epochs")
+            })
+        })
+        .collect::<Result<_>>()?;
+    if milestones.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(Error::invalid(
+            "--milestones",
+            &args.milestones,
+            "must be strictly increasing",
+        ));
+    }
+    let runs: Vec<RunKind> = args
+        .compare
+        .split(',')
+        .map(|r| RunKind::parse(r.trim()))
+        .collect::<Result<_>>()?;
+    let device = match args.device.as_str() {
+        "auto" => DeviceChoice::Auto,
+        "cpu" => DeviceChoice::Cpu,
+        "cuda" => DeviceChoice::Cuda,
+        other => {
+            return Err(Error::invalid(
+                "--device",
+                other,
+                "expected auto, cpu or cuda",
+            ))
+        }
+    };
+    if !(args.renorm_threshold > 1.0 && args.renorm_threshold.is_finite()) {
+        return Err(Error::invalid(
+            "--renorm-threshold",
+            args.renorm_threshold,
+            "must be a finite number above 1",
+        ));
+    }
+    if !(args.eps >= 0.0 && args.eps.is_finite()) {
+        return Err(Error::invalid(
+            "--eps",
+            args.eps,
+            "must be finite and non-negative",
+        ));
+    }
+    Ok(TrainConfig {
+        model,
+        norm,
+        data,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        iters_per_epoch: args.iters_per_epoch,
+        lr: args.lr.clone(),
+        weight_decay: args.weight_decay.clone(),
+        momentum: args.momentum.clone(),
+        milestones,
+        decay_factor: args.decay_factor.clone(),
+        runs,
+        device,
+        seed: args.seed,
+        augment: !args.no_augment,
+        renorm_threshold: args.renorm_threshold,
+        eps: args.eps,
+        out: args.out.clone(),
+        resume: args.resume,
+    })
+}
+
+fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
+    let io = |p: &std::path::Path, e: std::io::Error| Error::Io {
+        path: p.display().to_string(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+    let json = out.join("train_log.json");
+    std::fs::write(
+        &json,
+        serde_json::to_string_pretty(report).unwrap_or_default(),
+    )
+    .map_err(|e| io(&json, e))?;
+    let mut csv = String::from("run,epoch,train_loss,train_accuracy,test_loss,test_accuracy,log10_lr,log10_w_norm_sq,log10_effective_lr,angle_deg,agreement,renormalizations\n");
+    for r in &report.epochs {
+        let total = r
+            .log10_layer_norm_sq
+            .iter()
+            .map(|x| 10f64.powf(x - r.log10_layer_norm_sq[0]))
+            .sum::<f64>()
+            .log10()
+            + r.log10_layer_norm_sq[0];
+        csv.push_str(&format!(
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{}\n",
+            r.run,
+            r.epoch,
+            r.train_loss,
+            r.train_accuracy,
+            r.test_loss,
+            r.test_accuracy,
+            r.log10_lr,
+            total,
+            r.log10_effective_lr,
+            r.angle_deg,
+            r.agreement,
+            r.renormalizations
+        ));
+    }
+    let path = out.join("train_log.csv");
+    std::fs::write(&path, csv).map_err(|e| io(&path, e))
+}
+
+/// Runs `verify train`.
+pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
+    let trainer = backend();
+    if args.check_equivalence {
+        let report =
+            trainer.check_equivalence(args.equivalence_steps, args.seed, args.negative_control)?;
+        if args.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            println!(
+                "check-equivalence: {} steps on {}: max|theta_t - Z_t theta~_t| / max|Z_t theta~_t| = {:.3e} (tolerance {:.1e}), Z_K = {:.6}: {}",
+                report.steps, report.model, report.discrepancy, report.tolerance, report.z_final,
+                if report.holds { "HOLDS" } else { "FAILS" }
+            );
+        }
+        return Ok(Outcome::from_holds(report.holds));
+    }
+    let cfg = config(&args)?;
+    let bar = progress_bar(1, "train", args.quiet);
+    let report = trainer.train(&cfg, &mut |run, done, total| {
+        bar.set_message(run.to_string());
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    bar.finish_and_clear();
+    write_logs(&report, &cfg.out)?;
+    if !args.no_plots {
+        crate::plot::train_figure(&report, &cfg.out)?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(Outcome::Holds);
+    }
+    println!(
+        "verify train: {} parameters on {}; logs in {}",
+        report.parameters,
+        report.device,
+        cfg.out.display()
+    );
+    println!(
+        "{:<12} {:>5} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}",
+        "run",
+        "epoch",
+        "train loss",
+        "train acc",
+        "test acc",
+        "log10 lr",
+        "log10 eff",
+        "angle",
+        "agree"
+    );
+    for r in &report.epochs {
+        println!(
+            "{:<12} {:>5} {:>10.4} {:>9.4} {:>9.4} {:>9.3} {:>10.3} {:>9.4} {:>9.4}",
+            r.run,
+            r.epoch,
+            r.train_loss,
+            r.train_accuracy,
+            r.test_accuracy,
+            r.log10_lr,
+            r.log10_effective_lr,
+            r.angle_deg,
+            r.agreement
+        );
+    }
+    for (run, ips) in &report.images_per_second {
+        println!("throughput {run}: {ips:.0} images/s");
+    }
+    Ok(Outcome::Holds)
+}

@@ -1,0 +1,371 @@
+//! The training loop: runs of a comparison from one θ₀ on one batch order, our own SGD step,
+//! equivalent-scaling renormalization for runs without WD, per-epoch records, checkpoints.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tch::{Device, Kind, Tensor};
+
+use super::net::Net;
+use super::sgd::step;
+use crate::convert::{convert, BaseSchedule, Kind as ScheduleKind, SchedulePlan};
+use crate::error::{Error, Result};
+use crate::linalg::angle_deg;
+use crate::train::{EpochRecord, ImageSet, RunKind, TrainConfig};
+
+/// A run's learning rates as log₁₀ per iteration, its weight decay, and the scale of θ₀.
+pub struct RunPlan {
+    /// log₁₀ η_t.
+    pub log10_lr: Vec<f64>,
+    /// λ (0 for the twins).
+    pub weight_decay: f64,
+    /// θ₀ ← scale · θ₀.
+    pub theta_scale: f64,
+}
+
+fn number(field: &str, text: &str) -> Result<f64> {
+    crate::scalar::parse_rational(text)
+        .map(|r| crate::scalar::Field::to_f64(&r))
+        .map_err(|e| e.in_field(field))
+}
+
+/// The schedule of one run, from the converter (192-bit, log space: nothing overflows).
+pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Result<RunPlan> {
+    let base = match kind {
+        RunKind::Step | RunKind::Texp | RunKind::Exact => BaseSchedule::Step {
+            milestones: cfg.milestones.clone(),
+            factor: cfg.decay_factor.clone(),
+        },
+        RunKind::Fixed | RunKind::Exp => BaseSchedule::Constant,
+        RunKind::Cosine | RunKind::CosineExact => BaseSchedule::Cosine { floor: "0".into() },
+    };
+    let plan = SchedulePlan {
+        lr: cfg.lr.clone(),
+        weight_decay: cfg.weight_decay.clone(),
+        momentum: cfg.momentum.clone(),
+        iters_per_epoch,
+        epochs: cfg.epochs,
+        base,
+        warmup_epochs: 0,
+    };
+    let texp = kind == RunKind::Texp;
+    let conversion = convert(
+        &plan,
+        if texp {
+            ScheduleKind::Texp
+        } else {
+            ScheduleKind::Exact
+        },
+    )?;
+    if kind.decays() {
+        return Ok(RunPlan {
+            log10_lr: conversion.rows.iter().map(|r| r.lr.log10()).collect(),
+            weight_decay: number("--weight-decay", &cfg.weight_decay)?,
+            theta_scale: 1.0,
+        });
+    }
+    // TEXP is the exact schedule divided by a near-constant factor r; scaling θ₀ by 1/√r absorbs
+    // it (SPEC L6 with λ = 0).
+    let theta_scale = if texp {
+        let r = conversion
+            .summary
+            .phases
+            .first()
+            .map_or(1.0, |p| p.exact_over_texp);
+        1.0 / r.sqrt()
+    } else {
+        1.0
+    };
+    Ok(RunPlan {
+        log10_lr: conversion
+            .rows
+            .iter()
+            .map(|r| r.log10_equivalent_lr)
+            .collect(),
+        weight_decay: 0.0,
+        theta_scale,
+    })
+}
+
+/// Images of `indices` as a tensor, with random crop (pad 4) and, for colour images, horizontal
+/// flip when `augment`.
+fn batch(
+    data: &ImageSet,
+    indices: &[usize],
+    augment: bool,
+    rng: &mut ChaCha8Rng,
+    kind: Kind,
+    device: Device,
+) -> (Tensor, Tensor) {
+    let (c, s) = (data.channels, data.side);
+    let area = s * s;
+    let mut pixels = Vec::with_capacity(indices.len() * c * area);
+    for &i in indices {
+        let image = &data.pixels[i * c * area..(i + 1) * c * area];
+        if !augment {
+            pixels.extend_from_slice(image);
+            continue;
+        }
+        let (dy, dx) = (
+            rng.random_range(0..=8i64) - 4,
+            rng.random_range(0..=8i64) - 4,
+        );
+        // Horizontal flips suit natural images (3 channels), not digits.
+        let flip = c == 3 && rng.random_bool(0.5);
+        for ch in 0..c {
+            for y in 0..s as i64 {
+                for x in 0..s as i64 {
+                    let sx = if flip { s as i64 - 1 - x } else { x } + dx;
+                    let sy = y + dy;
+                    let inside = (0..s as i64).contains(&sx) && (0..s as i64).contains(&sy);
+                    pixels.push(if inside {
+                        image[ch * area + (sy as usize) * s + sx as usize]
+                    } else {
+                        0.0
+                    });
+                }
+            }
+        }
+    }
+    let x = Tensor::from_slice(&pixels).view([indices.len() as i64, c as i64, s as i64, s as i64]);
+    let labels: Vec<i64> = indices.iter().map(|&i| data.labels[i] as i64).collect();
+    (
+        x.to_kind(kind).to_device(device),
+        Tensor::from_slice(&labels).to_device(device),
+    )
+}
+
+/// (loss, accuracy, predictions) on a set, in batches, with running statistics.
+fn evaluate(net: &Net, data: &ImageSet, kind: Kind, device: Device) -> (f64, f64, Vec<i64>) {
+    let mut loss = 0.0;
+    let mut predictions = Vec::with_capacity(data.len());
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    tch::no_grad(|| {
+        for chunk in (0..data.len()).collect::<Vec<_>>().chunks(500) {
+            let (x, y) = batch(data, chunk, false, &mut rng, kind, device);
+            let logits = net.forward(&x, false);
+            loss += logits.cross_entropy_for_logits(&y).double_value(&[]) * chunk.len() as f64;
+            predictions.extend(
+                Vec::<i64>::try_from(&logits.argmax(-1, false).to_device(Device::Cpu))
+                    .unwrap_or_default(),
+            );
+        }
+    });
+    let correct = predictions
+        .iter()
+        .zip(&data.labels)
+        .filter(|(p, l)| **p == **l as i64)
+        .count();
+    let n = data.len().max(1) as f64;
+    (loss / n, correct as f64 / n, predictions)
+}
+
+/// What one run produced.
+pub struct RunResult {
+    /// Per-epoch records (agreement filled in by the caller).
+    pub records: Vec<EpochRecord>,
+    /// Test predictions per epoch.
+    pub predictions: Vec<Vec<i64>>,
+    /// Training images per second.
+    pub images_per_second: f64,
+    /// Trainable parameters.
+    pub parameters: usize,
+}
+
+fn checkpoint_path(cfg: &TrainConfig, kind: RunKind) -> PathBuf {
+    cfg.out.join(format!("checkpoint-{}.ot", kind.name()))
+}
+
+fn records_path(cfg: &TrainConfig, kind: RunKind) -> PathBuf {
+    cfg.out.join(format!("records-{}.json", kind.name()))
+}
+
+fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// Trains one run.
+#[allow(clippy::too_many_arguments)]
+pub fn train_run(
+    cfg: &TrainConfig,
+    kind: RunKind,
+    train: &ImageSet,
+    test: &ImageSet,
+    device: Device,
+    iters_per_epoch: usize,
+    progress: &mut dyn FnMut(&str, usize, usize),
+) -> Result<RunResult> {
+    let plan = plan_run(cfg, kind, iters_per_epoch)?;
+    let momentum = number("--momentum", &cfg.momentum)?;
+    let tkind = Kind::Float;
+    let mut net = Net::new(
+        cfg.model,
+        cfg.norm,
+        cfg.eps,
+        train.channels as i64,
+        train.classes as i64,
+        cfg.seed,
+        tkind,
+        device,
+    );
+    if kind == RunKind::Texp {
+        net.scale(plan.theta_scale);
+    }
+    let mut buffers: Vec<Tensor> = net.weights.iter().map(|w| w.zeros_like()).collect();
+    // θ_stored = c·θ_true with log10_lr_scale = 2 log10 c, so η_applied = η_true · c².
+    let mut log10_lr_scale = 0.0f64;
+    let mut renormalizations = 0usize;
+    let mut records: Vec<EpochRecord> = Vec::new();
+    let mut predictions = Vec::new();
+    let mut start_epoch = 0;
+    let ckpt = checkpoint_path(cfg, kind);
+    if cfg.resume && ckpt.exists() {
+        let saved = Tensor::load_multi(&ckpt).map_err(|e| io(&ckpt, e))?;
+        let get = |name: &str| {
+            saved
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.shallow_clone())
+        };
+        tch::no_grad(|| -> Result<()> {
+            for (i, w) in net.weights.iter_mut().enumerate() {
+                let t =
+                    get(&format!("w{i}")).ok_or_else(|| io(&ckpt, "checkpoint lacks a weight"))?;
+                w.copy_(&t.to_device(device));
+                let b =
+                    get(&format!("v{i}")).ok_or_else(|| io(&ckpt, "checkpoint lacks a buffer"))?;
+                buffers[i] = b.to_device(device);
+            }
+            for (i, (m, v)) in net.stats.iter_mut().enumerate() {
+                if let (Some(sm), Some(sv)) = (get(&format!("m{i}")), get(&format!("s{i}"))) {
+                    m.copy_(&sm.to_device(device));
+                    v.copy_(&sv.to_device(device));
+                }
+            }
+            Ok(())
+        })?;
+        let meta = get("meta").ok_or_else(|| io(&ckpt, "checkpoint lacks its metadata"))?;
+        let meta = Vec::<f64>::try_from(&meta).map_err(|e| io(&ckpt, e))?;
+        start_epoch = meta[0] as usize;
+        log10_lr_scale = meta[1];
+        renormalizations = meta[2] as usize;
+        let rp = records_path(cfg, kind);
+        let text = std::fs::read_to_string(&rp).map_err(|e| io(&rp, e))?;
+        let (r, p): (Vec<EpochRecord>, Vec<Vec<i64>>) =
+            serde_json::from_str(&text).map_err(|e| io(&rp, e))?;
+        records = r;
+        predictions = p;
+    }
+    let mut previous = net.flat();
+    let total = cfg.epochs * iters_per_epoch;
+    let mut seen_images = 0usize;
+    let mut seconds = 0.0f64;
+    for epoch in start_epoch..cfg.epochs {
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut correct, mut count) = (0.0, 0.0, 0usize);
+        let clock = Instant::now();
+        for it in 0..iters_per_epoch {
+            let t = epoch * iters_per_epoch + it;
+            let idx =
+                &order[(it * cfg.batch_size) % train.len()..][..cfg.batch_size.min(train.len())];
+            let (x, y) = batch(train, idx, cfg.augment, &mut rng, tkind, device);
+            let logits = net.forward(&x, true);
+            let loss = logits.cross_entropy_for_logits(&y);
+            for w in &mut net.weights {
+                w.zero_grad();
+            }
+            loss.backward();
+            loss_sum += loss.double_value(&[]) * idx.len() as f64;
+            correct += logits
+                .argmax(-1, false)
+                .eq_tensor(&y)
+                .to_kind(Kind::Double)
+                .sum(Kind::Double)
+                .double_value(&[]);
+            count += idx.len();
+            let lr = 10f64.powf(plan.log10_lr[t] + log10_lr_scale);
+            for (w, b) in net.weights.iter_mut().zip(buffers.iter_mut()) {
+                let g = w.grad();
+                step(w, b, &g, lr, plan.weight_decay, momentum);
+            }
+            if !kind.decays() {
+                let norm = net.norms_sq().iter().sum::<f64>().sqrt();
+                if norm > cfg.renorm_threshold {
+                    // θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖²: the same trajectory up to scale (SPEC L6).
+                    let c = 1.0 / norm;
+                    net.scale(c);
+                    tch::no_grad(|| {
+                        for b in &mut buffers {
+                            let s = &*b / c;
+                            b.copy_(&s);
+                        }
+                    });
+                    log10_lr_scale += 2.0 * c.log10();
+                    renormalizations += 1;
+                }
+            }
+            progress(kind.name(), t + 1, total);
+        }
+        seconds += clock.elapsed().as_secs_f64();
+        seen_images += count;
+        let (test_loss, test_accuracy, preds) = evaluate(&net, test, tkind, device);
+        let current = net.flat();
+        let norms = net.norms_sq();
+        let total_norm = norms.iter().sum::<f64>();
+        let last_t = (epoch + 1) * iters_per_epoch - 1;
+        records.push(EpochRecord {
+            run: kind.name().into(),
+            epoch: epoch + 1,
+            train_loss: loss_sum / count.max(1) as f64,
+            train_accuracy: correct / count.max(1) as f64,
+            test_loss,
+            test_accuracy,
+            log10_lr: plan.log10_lr[last_t],
+            log10_layer_norm_sq: norms.iter().map(|n| n.log10() - log10_lr_scale).collect(),
+            log10_effective_lr: plan.log10_lr[last_t] + log10_lr_scale - total_norm.log10(),
+            angle_deg: angle_deg(&previous, &current),
+            agreement: 1.0,
+            renormalizations,
+        });
+        previous = current;
+        predictions.push(preds);
+        std::fs::create_dir_all(&cfg.out).map_err(|e| io(&cfg.out, e))?;
+        let mut named: Vec<(String, Tensor)> = Vec::new();
+        for (i, (w, b)) in net.weights.iter().zip(&buffers).enumerate() {
+            named.push((format!("w{i}"), w.detach().to_device(Device::Cpu)));
+            named.push((format!("v{i}"), b.to_device(Device::Cpu)));
+        }
+        for (i, (m, v)) in net.stats.iter().enumerate() {
+            named.push((format!("m{i}"), m.to_device(Device::Cpu)));
+            named.push((format!("s{i}"), v.to_device(Device::Cpu)));
+        }
+        named.push((
+            "meta".into(),
+            Tensor::from_slice(&[(epoch + 1) as f64, log10_lr_scale, renormalizations as f64]),
+        ));
+        Tensor::save_multi(&named, &ckpt).map_err(|e| io(&ckpt, e))?;
+        let rp = records_path(cfg, kind);
+        let json = serde_json::to_string(&(&records, &predictions)).map_err(|e| io(&rp, e))?;
+        std::fs::write(&rp, json).map_err(|e| io(&rp, e))?;
+    }
+    Ok(RunResult {
+        records,
+        predictions,
+        images_per_second: if seconds > 0.0 {
+            seen_images as f64 / seconds
+        } else {
+            0.0
+        },
+        parameters: net.parameter_count(),
+    })
+}

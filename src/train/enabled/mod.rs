@@ -1,0 +1,197 @@
+//! The libtorch backend.
+
+mod fit;
+mod net;
+mod sgd;
+
+use tch::{Device, Kind, Tensor};
+
+use super::{
+    DeviceChoice, EquivalenceReport, ModelKind, NormChoice, TrainConfig, TrainReport, Trainer,
+};
+use crate::error::{Error, Result};
+use crate::theorem::shadow::{exact_schedule, wd_shadow};
+
+/// libtorch.
+pub struct Torch;
+
+fn device(choice: DeviceChoice) -> Result<Device> {
+    match choice {
+        DeviceChoice::Cpu => Ok(Device::Cpu),
+        DeviceChoice::Auto => Ok(Device::cuda_if_available()),
+        DeviceChoice::Cuda => {
+            if tch::Cuda::is_available() {
+                Ok(Device::Cuda(0))
+            } else {
+                Err(Error::unsupported(
+                    "--device",
+                    "cuda",
+                    "no CUDA device is visible to this build (it needs --features cuda and a GPU)",
+                ))
+            }
+        }
+    }
+}
+
+impl Trainer for Torch {
+    fn train(
+        &self,
+        cfg: &TrainConfig,
+        progress: &mut dyn FnMut(&str, usize, usize),
+    ) -> Result<TrainReport> {
+        let device = device(cfg.device)?;
+        let (train, test) = cfg.data.load(cfg.seed)?;
+        if train.len() < 2 || test.is_empty() {
+            return Err(Error::invalid(
+                "--data",
+                format!("{:?}", cfg.data),
+                "needs at least 2 training and 1 test image",
+            ));
+        }
+        let full = (train.len() / cfg.batch_size.max(1)).max(1);
+        let iters = cfg.iters_per_epoch.map_or(full, |k| k.min(full).max(1));
+        let mut epochs = Vec::new();
+        let mut throughput = Vec::new();
+        let mut first: Option<Vec<Vec<i64>>> = None;
+        let mut parameters = 0;
+        for &kind in &cfg.runs {
+            let result = fit::train_run(cfg, kind, &train, &test, device, iters, progress)?;
+            parameters = result.parameters;
+            throughput.push((kind.name().to_string(), result.images_per_second));
+            let mut records = result.records;
+            match &first {
+                None => first = Some(result.predictions),
+                Some(reference) => {
+                    for (r, (a, b)) in records
+                        .iter_mut()
+                        .zip(reference.iter().zip(&result.predictions))
+                    {
+                        let same = a.iter().zip(b).filter(|(x, y)| x == y).count();
+                        r.agreement = same as f64 / a.len().max(1) as f64;
+                    }
+                }
+            }
+            epochs.extend(records);
+        }
+        Ok(TrainReport {
+            epochs,
+            device: format!("{device:?}"),
+            parameters,
+            images_per_second: throughput,
+        })
+    }
+
+    fn check_equivalence(
+        &self,
+        steps: usize,
+        seed: u64,
+        shifted: bool,
+    ) -> Result<EquivalenceReport> {
+        if steps == 0 {
+            return Err(Error::invalid(
+                "--equivalence-steps",
+                0,
+                "must be at least 1",
+            ));
+        }
+        let (train, _) = crate::train::DataSource::Synthetic { train: 32, test: 1 }.load(seed)?;
+        let (lr, wd, momentum) = (0.1f64, 0.01f64, 0.9f64);
+        let lrs: Vec<f64> = (0..steps)
+            .map(|t| if t < steps / 2 { lr } else { lr / 10.0 })
+            .collect();
+        let z = wd_shadow(&lrs, &vec![wd; steps], &momentum);
+        let mut tilde = exact_schedule(&lrs, &z)?;
+        if shifted {
+            tilde.remove(0);
+            tilde.push(*tilde.last().unwrap_or(&lr));
+        }
+        let run = |schedule: &[f64], decay: f64| -> Vec<Vec<f64>> {
+            let mut net = net::Net::new(
+                ModelKind::ConvNet,
+                NormChoice::Batch,
+                0.0,
+                3,
+                10,
+                seed,
+                Kind::Double,
+                Device::Cpu,
+            );
+            let mut buffers: Vec<Tensor> = net.weights.iter().map(|w| w.zeros_like()).collect();
+            let mut out = vec![net.flat()];
+            for (t, &eta) in schedule.iter().enumerate() {
+                let idx: Vec<usize> = (0..8).map(|i| (t * 8 + i) % train.len()).collect();
+                let pixels: Vec<f64> = idx
+                    .iter()
+                    .flat_map(|&i| {
+                        train.pixels[i * 3072..(i + 1) * 3072]
+                            .iter()
+                            .map(|&p| p as f64)
+                    })
+                    .collect();
+                let x = Tensor::from_slice(&pixels).view([8, 3, 32, 32]);
+                let y = Tensor::from_slice(
+                    &idx.iter()
+                        .map(|&i| train.labels[i] as i64)
+                        .collect::<Vec<_>>(),
+                );
+                for w in &mut net.weights {
+                    w.zero_grad();
+                }
+                net.forward(&x, true)
+                    .cross_entropy_for_logits(&y)
+                    .backward();
+                for (w, b) in net.weights.iter_mut().zip(buffers.iter_mut()) {
+                    let g = w.grad();
+                    sgd::step(w, b, &g, eta, decay, momentum);
+                }
+                out.push(net.flat());
+            }
+            out
+        };
+        let with_wd = run(&lrs, wd);
+        let without = run(&tilde, 0.0);
+        let mut worst = 0.0f64;
+        for (t, (a, b)) in with_wd.iter().zip(&without).enumerate() {
+            let scale = b.iter().map(|x| (x * z[t]).abs()).fold(0.0, f64::max);
+            let diff = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y * z[t]).abs())
+                .fold(0.0, f64::max);
+            worst = worst.max(diff / scale);
+        }
+        // f64 over a few dozen steps of a BN conv net: rounding grows slowly here; 10⁷ unit
+        // roundoffs (1.1e-9) bounds it, while a wrong schedule is off by ≥ 1e-4 at step 1.
+        let tolerance = 1e7 * f64::EPSILON / 2.0;
+        Ok(EquivalenceReport {
+            holds: worst <= tolerance,
+            discrepancy: worst,
+            tolerance,
+            steps,
+            z_final: z[steps],
+            model: "convnet 3x32x32-16-32-64-10, BatchNorm (eps 0, affine frozen), f64 on CPU, step decay /10 at K/2, lr 0.1, wd 0.01, momentum 0.9".into(),
+        })
+    }
+
+    fn sgd_step(
+        &self,
+        theta: &[f64],
+        buffer: &[f64],
+        grad: &[f64],
+        lr: f64,
+        wd: f64,
+        momentum: f64,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        let mut t = Tensor::from_slice(theta);
+        let mut b = Tensor::from_slice(buffer);
+        let g = Tensor::from_slice(grad);
+        sgd::step(&mut t, &mut b, &g, lr, wd, momentum);
+        let convert = |x: &Tensor| {
+            Vec::<f64>::try_from(x).map_err(|e| Error::Io {
+                path: "tensor".into(),
+                reason: e.to_string(),
+            })
+        };
+        Ok((convert(&t)?, convert(&b)?))
+    }
+}

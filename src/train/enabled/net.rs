@@ -1,0 +1,277 @@
+//! Scale-invariant networks in libtorch: every convolution is bias-free and feeds a normalization
+//! without affine parameters (scale and shift frozen at 1 and 0), and the output layer is frozen
+//! at its initialization. PreResNet is invariant to scaling all weights together (the residual
+//! sums add conv outputs of equal scale); the ConvNet is invariant per layer.
+
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use tch::{Device, Kind, Tensor};
+
+use crate::train::{ModelKind, NormChoice};
+
+/// A residual block's weights (indices into `Net::weights`) and shape.
+struct Block {
+    conv1: usize,
+    conv2: usize,
+    projection: Option<usize>,
+    stride: i64,
+    norm1: usize,
+    norm2: usize,
+}
+
+/// The network: trainable weights, the frozen head, BN running statistics.
+pub struct Net {
+    /// Trainable weights (requires_grad).
+    pub weights: Vec<Tensor>,
+    /// BN running (mean, var), one per normalization layer.
+    pub stats: Vec<(Tensor, Tensor)>,
+    head: Tensor,
+    stem: usize,
+    blocks: Vec<Block>,
+    convs: Vec<(usize, i64, usize)>,
+    final_norm: usize,
+    model: ModelKind,
+    norm: NormChoice,
+    eps: f64,
+}
+
+/// PyTorch's default convolution initialization scale (kaiming-uniform with a = √5 has variance
+/// 1/(3 fan_in)), drawn as a normal. For scale-invariant weights the initial norm sets the initial
+/// effective LR η/‖w‖², so this matters.
+fn kaiming(rng: &mut ChaCha8Rng, shape: &[i64], kind: Kind, device: Device) -> Tensor {
+    let fan_in: i64 = shape[1..].iter().product();
+    let std = (1.0 / (3.0 * fan_in as f64)).sqrt();
+    let count: i64 = shape.iter().product();
+    let values: Vec<f64> = (0..count)
+        .map(|_| {
+            let z: f64 = StandardNormal.sample(rng);
+            z * std
+        })
+        .collect();
+    Tensor::from_slice(&values)
+        .view(shape)
+        .to_kind(kind)
+        .to_device(device)
+}
+
+impl Net {
+    /// A freshly initialized network from the seeded stream `seed` (identical across runs).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        model: ModelKind,
+        norm: NormChoice,
+        eps: f64,
+        channels: i64,
+        classes: i64,
+        seed: u64,
+        kind: Kind,
+        device: Device,
+    ) -> Net {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut weights = Vec::new();
+        let mut stats = Vec::new();
+        // Weights are named in the calls for the reader; their order is the checkpoint order.
+        let mut add = |_name: String, shape: &[i64], rng: &mut ChaCha8Rng| {
+            weights.push(kaiming(rng, shape, kind, device).set_requires_grad(true));
+            weights.len() - 1
+        };
+        let mut norm_layer = |c: i64| {
+            stats.push((
+                Tensor::zeros([c], (kind, device)),
+                Tensor::ones([c], (kind, device)),
+            ));
+            stats.len() - 1
+        };
+        let mut blocks = Vec::new();
+        let mut convs = Vec::new();
+        let (stem, final_norm, features) = match model {
+            ModelKind::PreResNet { depth } => {
+                let n = (depth - 2) / 6;
+                let stem = add("stem".into(), &[16, channels, 3, 3], &mut rng);
+                let mut width = 16;
+                for (s, out) in [16i64, 32, 64].into_iter().enumerate() {
+                    for b in 0..n {
+                        let stride = if s > 0 && b == 0 { 2 } else { 1 };
+                        let norm1 = norm_layer(width);
+                        let conv1 = add(
+                            format!("stage{s}.block{b}.conv1"),
+                            &[out, width, 3, 3],
+                            &mut rng,
+                        );
+                        let norm2 = norm_layer(out);
+                        let conv2 = add(
+                            format!("stage{s}.block{b}.conv2"),
+                            &[out, out, 3, 3],
+                            &mut rng,
+                        );
+                        let projection = (width != out || stride != 1).then(|| {
+                            add(
+                                format!("stage{s}.block{b}.shortcut"),
+                                &[out, width, 1, 1],
+                                &mut rng,
+                            )
+                        });
+                        blocks.push(Block {
+                            conv1,
+                            conv2,
+                            projection,
+                            stride,
+                            norm1,
+                            norm2,
+                        });
+                        width = out;
+                    }
+                }
+                (stem, norm_layer(64), 64)
+            }
+            ModelKind::ConvNet => {
+                let mut width = channels;
+                for (i, (out, stride)) in [(16i64, 1i64), (32, 2), (64, 2)].into_iter().enumerate()
+                {
+                    let w = add(format!("conv{i}"), &[out, width, 3, 3], &mut rng);
+                    convs.push((w, stride, norm_layer(out)));
+                    width = out;
+                }
+                (usize::MAX, usize::MAX, 64)
+            }
+        };
+        let head = {
+            let values: Vec<f64> = (0..classes * features)
+                .map(|_| {
+                    let z: f64 = StandardNormal.sample(&mut rng);
+                    z / (features as f64).sqrt()
+                })
+                .collect();
+            Tensor::from_slice(&values)
+                .view([classes, features])
+                .to_kind(kind)
+                .to_device(device)
+        };
+        Net {
+            weights,
+            stats,
+            head,
+            stem,
+            blocks,
+            convs,
+            final_norm,
+            model,
+            norm,
+            eps,
+        }
+    }
+
+    fn normalize(&self, x: &Tensor, layer: usize, train: bool) -> Tensor {
+        match self.norm {
+            NormChoice::Batch => {
+                let (mean, var) = &self.stats[layer];
+                x.batch_norm(
+                    None::<&Tensor>,
+                    None::<&Tensor>,
+                    Some(mean),
+                    Some(var),
+                    train,
+                    0.1,
+                    self.eps,
+                    false,
+                )
+            }
+            NormChoice::Group(groups) => x.group_norm(
+                groups as i64,
+                None::<&Tensor>,
+                None::<&Tensor>,
+                self.eps,
+                false,
+            ),
+            NormChoice::Layer => x.group_norm(1, None::<&Tensor>, None::<&Tensor>, self.eps, false),
+        }
+    }
+
+    fn conv(&self, x: &Tensor, w: usize, stride: i64) -> Tensor {
+        let k = self.weights[w].size()[2];
+        x.conv2d(
+            &self.weights[w],
+            None::<&Tensor>,
+            [stride, stride],
+            [k / 2, k / 2],
+            [1, 1],
+            1,
+        )
+    }
+
+    /// Logits for a batch [n, c, h, w]; `train` uses batch statistics and updates the running ones.
+    pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let features = match self.model {
+            ModelKind::PreResNet { .. } => {
+                let mut out = self.conv(x, self.stem, 1);
+                for b in &self.blocks {
+                    let pre = self.normalize(&out, b.norm1, train).relu();
+                    let shortcut = match b.projection {
+                        Some(p) => self.conv(&pre, p, b.stride),
+                        None => out.shallow_clone(),
+                    };
+                    let h = self.conv(&pre, b.conv1, b.stride);
+                    let h = self.normalize(&h, b.norm2, train).relu();
+                    out = self.conv(&h, b.conv2, 1) + shortcut;
+                }
+                self.normalize(&out, self.final_norm, train).relu()
+            }
+            ModelKind::ConvNet => {
+                let mut out = x.shallow_clone();
+                for &(w, stride, n) in &self.convs {
+                    out = self.normalize(&self.conv(&out, w, stride), n, train).relu();
+                }
+                out
+            }
+        };
+        features
+            .mean_dim([2i64, 3].as_slice(), false, None::<Kind>)
+            .matmul(&self.head.tr())
+    }
+
+    /// Multiplies every weight by c and the running statistics accordingly (mean by c, variance
+    /// by c²): the network computes the same function (SPEC L6).
+    pub fn scale(&mut self, c: f64) {
+        tch::no_grad(|| {
+            for w in &mut self.weights {
+                let scaled = &*w * c;
+                w.copy_(&scaled);
+            }
+            for (m, v) in &mut self.stats {
+                let (sm, sv) = (&*m * c, &*v * (c * c));
+                m.copy_(&sm);
+                v.copy_(&sv);
+            }
+        });
+    }
+
+    /// All weights as one f64 vector.
+    pub fn flat(&self) -> Vec<f64> {
+        let parts: Vec<Tensor> = self
+            .weights
+            .iter()
+            .map(|w| w.detach().flatten(0, -1).to_kind(Kind::Double))
+            .collect();
+        Vec::<f64>::try_from(&Tensor::cat(&parts, 0).to_device(Device::Cpu)).unwrap_or_default()
+    }
+
+    /// ‖w‖² of each weight tensor.
+    pub fn norms_sq(&self) -> Vec<f64> {
+        self.weights
+            .iter()
+            .map(|w| {
+                w.detach()
+                    .to_kind(Kind::Double)
+                    .square()
+                    .sum(Kind::Double)
+                    .double_value(&[])
+            })
+            .collect()
+    }
+
+    /// Number of trainable parameters.
+    pub fn parameter_count(&self) -> usize {
+        self.weights.iter().map(|w| w.numel()).sum()
+    }
+}

@@ -1,0 +1,159 @@
+//! The libtorch backend (feature `tch`): our update rule on tensors equals the simulator's,
+//! T3 holds on a real BN conv net in f64 and its negative control fails, renormalization and
+//! resuming change nothing, and bad devices are refused.
+#![cfg(feature = "tch")]
+
+use explr::linalg::Vector;
+use explr::optim::{Convention, Sgd, SgdState};
+use explr::train::{
+    backend, DataSource, DeviceChoice, ModelKind, NormChoice, RunKind, TrainConfig,
+};
+
+fn small(out: &str, runs: Vec<RunKind>, epochs: usize) -> TrainConfig {
+    TrainConfig {
+        model: ModelKind::ConvNet,
+        norm: NormChoice::Batch,
+        data: DataSource::Synthetic {
+            train: 64,
+            test: 32,
+        },
+        epochs,
+        batch_size: 16,
+        iters_per_epoch: Some(4),
+        lr: "0.1".into(),
+        weight_decay: "5e-4".into(),
+        momentum: "0.9".into(),
+        milestones: vec![2],
+        decay_factor: "10".into(),
+        runs,
+        device: DeviceChoice::Cpu,
+        seed: 3,
+        augment: true,
+        renorm_threshold: 1e12,
+        eps: 0.0,
+        out: std::env::temp_dir().join(format!("explr-train-{}-{out}", std::process::id())),
+        resume: false,
+    }
+}
+
+/// One torch step against the simulator's step on the same numbers: bit for bit, since both
+/// evaluate v ← γv + (g + λθ), θ ← θ − ηv in the same order in IEEE double.
+#[test]
+fn torch_step_equals_simulator_step() {
+    let theta = vec![0.3, -1.25, 2.0, 1e-3];
+    let buffer = vec![0.1, 0.0, -0.7, 5.0];
+    let grad = vec![-0.2, 0.9, 0.01, 3.0];
+    let (lr, wd, momentum) = (0.1, 5e-4, 0.9);
+    let (t, v) = backend()
+        .sgd_step(&theta, &buffer, &grad, lr, wd, momentum)
+        .unwrap();
+    let sgd = Sgd::new(momentum, Convention::PyTorch).unwrap();
+    let state = SgdState::new(Vector::from_vec(theta), Some(Vector::from_vec(buffer)));
+    let next = sgd.step(&lr, &wd, &Vector::from_vec(grad), &state);
+    assert_eq!(t, next.params.as_slice());
+    assert_eq!(v, next.buffer.as_slice());
+}
+
+#[test]
+fn equivalence_holds_and_its_control_fails() {
+    let ok = backend().check_equivalence(20, 0, false).unwrap();
+    assert!(ok.holds, "{}", ok.discrepancy);
+    assert!(ok.discrepancy < 1e-12);
+    let control = backend().check_equivalence(20, 0, true).unwrap();
+    assert!(
+        !control.holds && control.discrepancy > 1e-4,
+        "{}",
+        control.discrepancy
+    );
+}
+
+/// A run renormalized by the equivalent scaling (SPEC L6) computes the same function as the plain
+/// run: same test loss and predictions, same (undone) norms, up to float32 rounding.
+#[test]
+fn renormalized_run_equals_plain_run() {
+    let plain = backend()
+        .train(&small("plain", vec![RunKind::Exp], 3), &mut |_, _, _| {})
+        .unwrap();
+    let mut cfg = small("renorm", vec![RunKind::Exp], 3);
+    cfg.renorm_threshold = 1.5;
+    let renorm = backend().train(&cfg, &mut |_, _, _| {}).unwrap();
+    for (a, b) in plain.epochs.iter().zip(&renorm.epochs) {
+        assert!(
+            (a.test_loss - b.test_loss).abs() <= 1e-4 * a.test_loss.abs(),
+            "{} vs {}",
+            a.test_loss,
+            b.test_loss
+        );
+        for (x, y) in a.log10_layer_norm_sq.iter().zip(&b.log10_layer_norm_sq) {
+            assert!((x - y).abs() < 1e-4, "{x} vs {y}");
+        }
+        assert_eq!(a.renormalizations, 0);
+    }
+    assert!(renorm.epochs.last().unwrap().renormalizations > 0);
+}
+
+#[test]
+fn resume_continues_where_it_stopped() {
+    let straight = backend()
+        .train(
+            &small("straight", vec![RunKind::Step], 3),
+            &mut |_, _, _| {},
+        )
+        .unwrap();
+    let mut cfg = small("resumed", vec![RunKind::Step], 2);
+    backend().train(&cfg, &mut |_, _, _| {}).unwrap();
+    cfg.epochs = 3;
+    cfg.resume = true;
+    let resumed = backend().train(&cfg, &mut |_, _, _| {}).unwrap();
+    assert_eq!(resumed.epochs.len(), 3);
+    let (a, b) = (&straight.epochs[2], &resumed.epochs[2]);
+    assert!(
+        (a.test_loss - b.test_loss).abs() <= 1e-6 * a.test_loss.abs(),
+        "{} vs {}",
+        a.test_loss,
+        b.test_loss
+    );
+}
+
+/// Step decay and its exact twin train the same function (up to float32 rounding and ε).
+#[test]
+fn step_and_exact_twin_agree() {
+    let report = backend()
+        .train(
+            &small(
+                "twins",
+                vec![RunKind::Step, RunKind::Exact, RunKind::Texp],
+                3,
+            ),
+            &mut |_, _, _| {},
+        )
+        .unwrap();
+    for r in report.epochs.iter().filter(|r| r.run == "exact") {
+        assert!(r.agreement >= 0.9, "epoch {}: {}", r.epoch, r.agreement);
+    }
+}
+
+#[test]
+fn cuda_without_cuda_is_exit_2() {
+    if tch::Cuda::is_available() {
+        return;
+    }
+    let out = assert_cmd::Command::cargo_bin("verify")
+        .unwrap()
+        .args([
+            "train",
+            "--device",
+            "cuda",
+            "--epochs",
+            "1",
+            "--model",
+            "convnet",
+            "--data",
+            "synthetic:32,8",
+            "--no-plots",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--device"));
+}
