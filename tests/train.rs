@@ -90,6 +90,24 @@ fn renormalized_run_equals_plain_run() {
         assert_eq!(a.renormalizations, 0);
     }
     assert!(renorm.epochs.last().unwrap().renormalizations > 0);
+    assert_eq!(
+        renorm.renormalizations.len(),
+        renorm.epochs.last().unwrap().renormalizations
+    );
+}
+
+#[test]
+fn same_seed_same_records_on_cpu() {
+    let a = backend()
+        .train(&small("det-a", vec![RunKind::Step], 2), &mut |_, _, _| {})
+        .unwrap();
+    let b = backend()
+        .train(&small("det-b", vec![RunKind::Step], 2), &mut |_, _, _| {})
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&a.epochs).unwrap(),
+        serde_json::to_string(&b.epochs).unwrap()
+    );
 }
 
 #[test]

@@ -134,7 +134,10 @@ fn scenario_argv(
     let mut argv = vec!["verify".to_string()];
     argv.extend(parsed.to_args());
     if let Some(o) = overrides {
-        let is_schedule = matches!(parsed, scenario::Scenario::Schedule(_));
+        let is_schedule = matches!(
+            parsed,
+            scenario::Scenario::Schedule(_) | scenario::Scenario::Train(_)
+        );
         let mut flag =
             |f: &str, v: Option<String>, applies: bool| -> Result<(), crate::error::Error> {
                 if let Some(v) = v {
@@ -151,15 +154,19 @@ fn scenario_argv(
                 Ok(())
             };
         flag("--steps", o.steps.map(|s| s.to_string()), !is_schedule)?;
-        flag("--arith", o.arith.clone(), !is_schedule)?;
-        flag("--precision", o.precision.clone(), !is_schedule)?;
+        let numeric = matches!(
+            parsed,
+            scenario::Scenario::Toy(_) | scenario::Scenario::Theorem(_)
+        );
+        flag("--arith", o.arith.clone(), numeric)?;
+        flag("--precision", o.precision.clone(), numeric)?;
         flag(
             "--out",
             o.out.as_ref().map(|p| p.display().to_string()),
             true,
         )?;
         if o.json {
-            if is_schedule {
+            if matches!(parsed, scenario::Scenario::Schedule(_)) {
                 argv.extend(["--format".to_string(), "json".to_string()]);
             } else {
                 argv.push("--json".into());
@@ -206,7 +213,10 @@ pub fn validate_scenario(
         Command::Schedule(a) => {
             schedule::plan(a)?;
         }
-        Command::Run(_) | Command::Plot(_) | Command::Train(_) => {}
+        Command::Train(a) => {
+            train::config(a)?;
+        }
+        Command::Run(_) | Command::Plot(_) => {}
     }
     Ok(parsed.expect())
 }

@@ -1,6 +1,6 @@
 //! Scenario files: `scenarios/*.toml`, one per claim or figure, run by `verify run FILE`.
 //!
-//! A file names its `kind` (toy, theorem, schedule) and sets that command's options under their
+//! A file names its `kind` (toy, theorem, schedule, train) and sets that command's options under their
 //! flag names with `_` for `-` (`weight_decay = "5e-4"`). Numbers that must stay exact are written
 //! as strings or integers ("0.1", "1/10", 3); a TOML float there is rejected with a message to
 //! quote it, since 0.1 as a float is already not 1/10. Unknown keys are errors. The file becomes
@@ -88,6 +88,13 @@ spec!(ScheduleSpec {
     warmup_epochs: u64, csv: String, kind: String, format: String, every: u64,
 });
 
+spec!(TrainSpec {
+    model: String, norm: String, groups: u64, data: String, epochs: u64, batch_size: u64,
+    iters_per_epoch: u64, lr: Exact, weight_decay: Exact, momentum: Exact, milestones: Vec<u64>,
+    decay_factor: Exact, compare: Vec<String>, device: String, seed: u64, no_augment: bool,
+    renorm_threshold: f64, eps: f64,
+});
+
 /// A parsed scenario file.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -98,6 +105,8 @@ pub enum Scenario {
     Theorem(TheoremSpec),
     /// `verify schedule`.
     Schedule(ScheduleSpec),
+    /// `verify train` (needs the `tch` feature).
+    Train(TrainSpec),
 }
 
 fn push(args: &mut Vec<String>, flag: &str, value: Option<String>) {
@@ -171,6 +180,7 @@ impl Scenario {
             Scenario::Toy(s) => s.expect,
             Scenario::Theorem(s) => s.expect,
             Scenario::Schedule(s) => s.expect,
+            Scenario::Train(s) => s.expect,
         };
         e.unwrap_or(Expect::Holds)
     }
@@ -232,6 +242,29 @@ impl Scenario {
                 push(&mut a, "kind", s.kind.clone());
                 push(&mut a, "format", s.format.clone());
                 push(&mut a, "every", num(&s.every));
+            }
+            Scenario::Train(s) => {
+                a.push("train".into());
+                push(&mut a, "model", s.model.clone());
+                push(&mut a, "norm", s.norm.clone());
+                push(&mut a, "groups", num(&s.groups));
+                push(&mut a, "data", s.data.clone());
+                push(&mut a, "epochs", num(&s.epochs));
+                push(&mut a, "batch-size", num(&s.batch_size));
+                push(&mut a, "iters-per-epoch", num(&s.iters_per_epoch));
+                push(&mut a, "lr", text(&s.lr));
+                push(&mut a, "weight-decay", text(&s.weight_decay));
+                push(&mut a, "momentum", text(&s.momentum));
+                push(&mut a, "milestones", join(&s.milestones));
+                push(&mut a, "decay-factor", text(&s.decay_factor));
+                push(&mut a, "compare", join(&s.compare));
+                push(&mut a, "device", s.device.clone());
+                push(&mut a, "seed", num(&s.seed));
+                push(&mut a, "renorm-threshold", num(&s.renorm_threshold));
+                push(&mut a, "eps", num(&s.eps));
+                if s.no_augment == Some(true) {
+                    a.push("--no-augment".into());
+                }
             }
         }
         a

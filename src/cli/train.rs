@@ -331,6 +331,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
             r.agreement
         );
     }
+    for e in &report.renormalizations {
+        println!(
+            "renormalized {} after step {}: |w| {:.4e} -> 1 (lr divided by |w|^2)",
+            e.run, e.step, e.norm_before
+        );
+    }
     for (run, ips) in &report.images_per_second {
         println!("throughput {run}: {ips:.0} images/s");
     }

@@ -212,11 +212,24 @@ pub struct EpochRecord {
     pub renormalizations: usize,
 }
 
+/// One renormalization by the equivalent scaling (SPEC L6): θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖².
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Renormalization {
+    /// Run name.
+    pub run: String,
+    /// Iteration after which it happened.
+    pub step: usize,
+    /// ‖θ‖ before (stored scale).
+    pub norm_before: f64,
+}
+
 /// A finished comparison.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrainReport {
     /// Every epoch of every run.
     pub epochs: Vec<EpochRecord>,
+    /// Every renormalization of every run.
+    pub renormalizations: Vec<Renormalization>,
     /// Device used.
     pub device: String,
     /// Trainable parameters.

@@ -15,7 +15,7 @@ use super::sgd::step;
 use crate::convert::{convert, BaseSchedule, Kind as ScheduleKind, SchedulePlan};
 use crate::error::{Error, Result};
 use crate::linalg::angle_deg;
-use crate::train::{EpochRecord, ImageSet, RunKind, TrainConfig};
+use crate::train::{EpochRecord, ImageSet, Renormalization, RunKind, TrainConfig};
 
 /// A run's learning rates as log₁₀ per iteration, its weight decay, and the scale of θ₀.
 pub struct RunPlan {
@@ -174,6 +174,8 @@ pub struct RunResult {
     pub images_per_second: f64,
     /// Trainable parameters.
     pub parameters: usize,
+    /// Renormalizations of this session (not those before a resume).
+    pub renormalizations: Vec<Renormalization>,
 }
 
 fn checkpoint_path(cfg: &TrainConfig, kind: RunKind) -> PathBuf {
@@ -222,6 +224,7 @@ pub fn train_run(
     // θ_stored = c·θ_true with log10_lr_scale = 2 log10 c, so η_applied = η_true · c².
     let mut log10_lr_scale = 0.0f64;
     let mut renormalizations = 0usize;
+    let mut events = Vec::new();
     let mut records: Vec<EpochRecord> = Vec::new();
     let mut predictions = Vec::new();
     let mut start_epoch = 0;
@@ -312,6 +315,11 @@ pub fn train_run(
                     });
                     log10_lr_scale += 2.0 * c.log10();
                     renormalizations += 1;
+                    events.push(Renormalization {
+                        run: kind.name().into(),
+                        step: t,
+                        norm_before: norm,
+                    });
                 }
             }
             progress(kind.name(), t + 1, total);
@@ -367,5 +375,6 @@ pub fn train_run(
             0.0
         },
         parameters: net.parameter_count(),
+        renormalizations: events,
     })
 }

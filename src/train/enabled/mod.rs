@@ -54,9 +54,11 @@ impl Trainer for Torch {
         let mut throughput = Vec::new();
         let mut first: Option<Vec<Vec<i64>>> = None;
         let mut parameters = 0;
+        let mut renormalizations = Vec::new();
         for &kind in &cfg.runs {
             let result = fit::train_run(cfg, kind, &train, &test, device, iters, progress)?;
             parameters = result.parameters;
+            renormalizations.extend(result.renormalizations);
             throughput.push((kind.name().to_string(), result.images_per_second));
             let mut records = result.records;
             match &first {
@@ -75,6 +77,7 @@ impl Trainer for Torch {
         }
         Ok(TrainReport {
             epochs,
+            renormalizations,
             device: format!("{device:?}"),
             parameters,
             images_per_second: throughput,
