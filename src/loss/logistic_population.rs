@@ -23,7 +23,9 @@
 //!
 //! Training error is exact: P(sign(xᵀw) ≠ sign(x₁)) = ∠(w, e₁) / π. The optimum direction is e₁;
 //! the loss as a function of the angle φ has ℓ''(0) = E[s''(a)] + E[a σ(−a)], so GD on the BN
-//! model is stable at the optimum iff η/‖w‖² < 2(1+γ)/ℓ''(0).
+//! model is stable at the optimum iff η/‖w‖² < 2(1+γ)/ℓ''(0). Integrating by parts with the
+//! half-normal density 2φ(a) (φ' = −aφ) gives E[a σ(−a)] = φ(0) − E[σ(a)σ(−a)], hence
+//! ℓ''(0) = φ(0) = 1/√(2π) exactly and the limit is 2√(2π)(1+γ) ≈ 5.0133 (1+γ).
 
 use super::quadrature::{composite, Rule};
 use super::{logistic, Objective};
@@ -232,6 +234,19 @@ mod tests {
         let toy = LogisticPopulation::<f64>::new(2, true);
         let e = toy.train_error(&Vector::from_vec(vec![1.0, 1.0])).unwrap();
         assert!((e - 0.25).abs() < 1e-15);
+    }
+
+    /// Golden value (derived in the module docs): ℓ''(0) = 1/√(2π), which the quadrature must
+    /// reproduce to its stated accuracy, in f64 and at 128 bits.
+    #[test]
+    fn curvature_is_one_over_sqrt_two_pi() {
+        let exact = 1.0 / (2.0 * std::f64::consts::PI).sqrt();
+        let c = LogisticPopulation::<f64>::new(2, true).curvature_at_optimum();
+        assert!((c - exact).abs() < 1e-13, "{c} vs {exact}");
+        crate::scalar::with_precision(128, || {
+            let mp = LogisticPopulation::<crate::scalar::Mp>::new(2, true).curvature_at_optimum();
+            assert!((mp.to_f64() - exact).abs() < 1e-13);
+        });
     }
 
     /// ℓ''(0) against a central second difference of ℓ(φ) = L(cos φ, sin φ).
