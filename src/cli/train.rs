@@ -164,13 +164,7 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
             })
         })
         .collect::<Result<_>>()?;
-    if milestones.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Error::invalid(
-            "--milestones",
-            &args.milestones,
-            "must be strictly increasing",
-        ));
-    }
+    crate::optim::check_milestones("--milestones", &milestones)?;
     let runs: Vec<RunKind> = args
         .compare
         .split(',')

@@ -108,14 +108,7 @@ impl SchedulePlan {
         match &self.base {
             BaseSchedule::Step { milestones, factor } => {
                 positive("--decay-factor", factor)?;
-                if milestones.windows(2).any(|w| w[0] >= w[1]) {
-                    let list: Vec<String> = milestones.iter().map(|m| m.to_string()).collect();
-                    return Err(Error::invalid(
-                        "--milestones",
-                        list.join(","),
-                        "must be strictly increasing",
-                    ));
-                }
+                crate::optim::check_milestones("--milestones", milestones)?;
             }
             BaseSchedule::Cosine { floor } => {
                 let f = Mp::parse(floor).map_err(|e| e.in_field("--min-lr"))?;

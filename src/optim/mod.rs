@@ -6,5 +6,5 @@
 mod schedule;
 mod sgd;
 
-pub use schedule::{LrSchedule, Schedule};
+pub use schedule::{check_milestones, LrSchedule, Schedule};
 pub use sgd::{Convention, Sgd, SgdState};

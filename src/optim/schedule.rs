@@ -28,6 +28,19 @@ pub enum Schedule<T> {
     PerStep(Vec<T>),
 }
 
+/// Checks that step-decay milestones strictly increase; the error names `field`.
+pub fn check_milestones(field: &str, milestones: &[usize]) -> Result<()> {
+    if milestones.windows(2).any(|w| w[0] >= w[1]) {
+        let list: Vec<String> = milestones.iter().map(|m| m.to_string()).collect();
+        return Err(Error::invalid(
+            field,
+            list.join(","),
+            "must be strictly increasing",
+        ));
+    }
+    Ok(())
+}
+
 /// Learning-rate schedules are [`Schedule`]s.
 pub type LrSchedule<T> = Schedule<T>;
 
@@ -112,15 +125,7 @@ impl<T: Field> Schedule<T> {
                 if *factor <= T::zero() {
                     return Err(Error::invalid("--decay-factor", factor, "must be positive"));
                 }
-                if milestones.windows(2).any(|w| w[0] >= w[1]) {
-                    let list: Vec<String> = milestones.iter().map(|m| m.to_string()).collect();
-                    return Err(Error::invalid(
-                        "--milestones",
-                        list.join(","),
-                        "must be strictly increasing",
-                    ));
-                }
-                Ok(())
+                check_milestones("--milestones", milestones)
             }
             Schedule::PerStep(values) => {
                 if values.is_empty() {
