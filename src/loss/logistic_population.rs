@@ -9,12 +9,11 @@
 //!     ∂L/∂w₁ = E[s'(m) a],  ∂L/∂w_⊥ = (w_⊥ / r) E[s'(m) g] = w_⊥ E[s''(m)]  (Stein's identity),
 //! ```
 //!
-//! The last form matters numerically: E[s'(m) g] is a cancelling sum whose rounding error does
-//! not vanish with r, which would pin ŵ at a spurious rounding floor near e₁; E[s''(m)] is a sum
-//! of positive terms, exactly proportional to w_⊥ as the population gradient is.
-//!
 //! a 2-D Gaussian expectation computed by a tensor Gauss–Legendre rule on a ∈ [0, 10],
-//! g ∈ [−10, 10] (the tails beyond carry < 2·10⁻²² of the mass). With BN (no affine) population
+//! g ∈ [−10, 10] (the tails beyond carry < 2·10⁻²² of the mass). The Stein form of the ⊥ part
+//! matters numerically: E[s'(m) g] is a cancelling sum whose rounding error does not vanish with
+//! r, which would pin ŵ at a spurious rounding floor near e₁; E[s''(m)] is a sum of positive
+//! terms, exactly proportional to w_⊥ as the population gradient is. With BN (no affine) population
 //! statistics give h = xᵀw / ‖w‖ exactly, so L_BN(w) = L(w/‖w‖) and
 //!
 //! ```text
