@@ -24,7 +24,7 @@ fn toy_defaults(c: &mut Criterion) {
     let mut group = c.benchmark_group("toy");
     group.sample_size(10);
     group.bench_function("defaults_f64_population_3000_steps", |b| {
-        b.iter(|| run_toy(&setup, &models, limit, |_, _| {}).unwrap())
+        b.iter(|| run_toy(&setup, &models, limit, |_, _| Ok(())).unwrap())
     });
     let r = |n: i64, d: i64| BigRational::from_ratio(n, d);
     let exact = ToySetup::<BigRational> {
@@ -38,7 +38,7 @@ fn toy_defaults(c: &mut Criterion) {
     let exact_models = quadratic_models::<BigRational>(2);
     let exact_limit = quadratic_stability_limit(&r(0, 1)).to_f64();
     group.bench_function("rational_normalized_quadratic_6_steps", |b| {
-        b.iter(|| run_toy(&exact, &exact_models, exact_limit, |_, _| {}).unwrap())
+        b.iter(|| run_toy(&exact, &exact_models, exact_limit, |_, _| Ok(())).unwrap())
     });
     group.finish();
 }

@@ -7,9 +7,11 @@
 
 #![deny(clippy::float_cmp)]
 
+pub mod budget;
 pub mod cli;
 pub mod convert;
 pub mod error;
+pub mod files;
 pub mod linalg;
 pub mod loss;
 pub mod nets;

@@ -62,16 +62,33 @@ pub fn simulate<T: Field, O: Objective<T> + ?Sized>(
     init: SgdState<T>,
     mut observe: impl FnMut(Observation<'_, T>),
 ) -> SgdState<T> {
+    simulate_while(objective, run, init, |obs| {
+        observe(obs);
+        true
+    })
+}
+
+/// As [`simulate`], but the run stops after the first observation for which `observe` returns
+/// false (a diverged iterate, a spent budget); returns the last state observed.
+pub fn simulate_while<T: Field, O: Objective<T> + ?Sized>(
+    objective: &O,
+    run: &Run<T>,
+    init: SgdState<T>,
+    mut observe: impl FnMut(Observation<'_, T>) -> bool,
+) -> SgdState<T> {
     let batches = objective.batches().max(1);
     let mut state = init;
     for t in 0..run.steps {
         let (loss, gradient) = objective.loss_and_gradient(&state.params, t % batches);
-        observe(Observation {
+        let go_on = observe(Observation {
             step: t,
             state: &state,
             loss: Some(&loss),
             gradient: Some(&gradient),
         });
+        if !go_on {
+            return state;
+        }
         let lr = run.lr.at(t);
         let wd = run.weight_decay.at(t);
         state = run.optimizer.step(&lr, &wd, &gradient, &state);

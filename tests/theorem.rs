@@ -33,7 +33,7 @@ fn exact_claims_hold_with_equality() {
         Some(vec![Arith::Rational]),
         4,
     );
-    let report = run_suite(&cfg, 2, |_, _| {}).unwrap();
+    let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     assert!(report.all_as_expected);
     let ids: Vec<&str> = report.claims.iter().map(|c| c.id.as_str()).collect();
     for id in [
@@ -86,7 +86,7 @@ fn float_suite_on_networks_behaves_as_expected() {
         Some(vec![Arith::F64]),
         150,
     );
-    let report = run_suite(&cfg, 2, |_, _| {}).unwrap();
+    let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     for c in &report.claims {
         assert!(
             c.as_expected(),
@@ -112,7 +112,7 @@ fn float_suite_on_networks_behaves_as_expected() {
 fn ladder_shrinks_with_precision() {
     let mut cfg = config(vec![ModelName::Rayleigh], None, 200);
     cfg.claim = Some("T3-step".into());
-    let report = run_suite(&cfg, 2, |_, _| {}).unwrap();
+    let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     let row = report
         .ladder
         .iter()
@@ -215,7 +215,7 @@ fn zero_buffer_cosine_and_random_schedules() {
         1000,
     );
     cfg.claim = Some("T".into());
-    let report = run_suite(&cfg, 2, |_, _| {}).unwrap();
+    let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     for id in ["T2-zero-buffer", "T3-cosine", "T3-random", "T4"] {
         let rows: Vec<_> = report.claims.iter().filter(|c| c.id == id).collect();
         assert!(!rows.is_empty(), "{id} missing");

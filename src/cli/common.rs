@@ -66,9 +66,10 @@ pub fn progress_bar(total: u64, label: &str, quiet: bool) -> ProgressBar {
     bar
 }
 
-/// Formats a float for tables: fixed for moderate magnitudes, scientific otherwise.
+/// Formats a float for tables: fixed for moderate magnitudes, scientific otherwise; a value
+/// that is not a finite number (undefined, or beyond f64's range) prints as `-`, never `inf`.
 pub fn fmt_num(x: f64) -> String {
-    if x.is_nan() {
+    if !x.is_finite() {
         "-".into()
     } else if x == 0.0 {
         "0".into()
@@ -76,5 +77,14 @@ pub fn fmt_num(x: f64) -> String {
         format!("{x:.6}")
     } else {
         format!("{x:.4e}")
+    }
+}
+
+/// Scientific notation with `digits` decimals for tables; `-` for a value that is not finite.
+pub fn fmt_sci(x: f64, digits: usize) -> String {
+    if x.is_finite() {
+        format!("{x:.digits$e}")
+    } else {
+        "-".into()
     }
 }

@@ -1,6 +1,7 @@
 //! The command line. The only module that prints.
 
 mod common;
+mod output;
 mod plot;
 pub mod scenario;
 mod schedule;
@@ -89,24 +90,30 @@ where
             use clap::error::ErrorKind;
             return match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                    print!("{e}");
-                    0
+                    match output::text(&e.to_string()) {
+                        Ok(()) => 0,
+                        Err(_) => output::CLOSED_PIPE_STATUS,
+                    }
                 }
                 ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-                    print!("{e}");
-                    2
+                    match output::text(&e.to_string()) {
+                        Ok(()) => 2,
+                        Err(_) => output::CLOSED_PIPE_STATUS,
+                    }
                 }
                 _ => {
-                    eprintln!("verify: {}", clap_error_line(&e));
+                    eprintln!("verify: {}", crate::error::one_line(&clap_error_line(&e)));
                     2
                 }
             };
         }
     };
+    crate::files::install_interrupt_handler();
     match execute(cli.command) {
         Ok(outcome) => outcome.code(),
+        Err(e) if e.downcast_ref::<output::ClosedPipe>().is_some() => output::CLOSED_PIPE_STATUS,
         Err(e) => {
-            eprintln!("verify: {e:#}");
+            eprintln!("verify: {}", crate::error::one_line(&format!("{e:#}")));
             2
         }
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser};
 
 use super::common::{progress_bar, Outcome};
+use super::output::say;
 use crate::convert::{convert, Kind, SchedulePlan};
 use crate::theorem::figure::norm_growth;
 use crate::theorem::models::ModelName;
@@ -54,6 +55,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<Outcome> {
         |done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
+            Ok(())
         },
     )?;
     bar.finish_and_clear();
@@ -83,9 +85,9 @@ pub fn run(args: PlotArgs) -> anyhow::Result<Outcome> {
     )?);
 
     for p in &paths {
-        println!("plot: {}", p.display());
+        say!("plot: {}", p.display());
     }
-    println!(
+    say!(
         "claims behind the figures: {}",
         if holds {
             "as expected"

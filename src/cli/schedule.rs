@@ -135,6 +135,16 @@ pub fn plan(args: &ScheduleArgs) -> Result<(SchedulePlan, Kind)> {
         "texp" => Kind::Texp,
         other => return Err(Error::invalid("--kind", other, "expected exact or texp")),
     };
+    if args.csv.is_some() && args.schedule != Shape::Csv {
+        return Err(Error::invalid(
+            "--csv",
+            args.csv
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            "is read only with --schedule csv",
+        ));
+    }
     let base = match args.schedule {
         Shape::Constant => BaseSchedule::Constant,
         Shape::Step => BaseSchedule::Step {
@@ -278,15 +288,6 @@ fn render(conversion: &Conversion, args: &ScheduleArgs) -> anyhow::Result<String
     Ok(text)
 }
 
-/// Writes to stdout; a reader that closed the pipe early (`| head`) is not an error.
-fn emit(text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(()),
-    }
-}
-
 /// Runs `verify schedule`.
 pub fn run(args: ScheduleArgs) -> anyhow::Result<Outcome> {
     let (plan, kind) = plan(&args)?;
@@ -307,9 +308,9 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<Outcome> {
         };
         let path = crate::plot::schedule_figure(exact, texp, plan.iters_per_epoch, &args.out)?;
         if args.format == Format::Table {
-            emit(&format!("plot: {}\n", path.display()))?;
+            super::output::text(&format!("plot: {}\n", path.display()))?;
         }
     }
-    emit(&render(&conversion, &args)?)?;
+    super::output::text(&render(&conversion, &args)?)?;
     Ok(Outcome::Holds)
 }

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{progress_bar, Outcome};
+use super::common::{fmt_sci, progress_bar, Outcome};
+use super::output::say;
+use crate::budget;
 use crate::error::{Error, Result};
 use crate::optim::Convention;
 use crate::scalar::Arith;
@@ -54,9 +56,13 @@ pub struct TheoremArgs {
     /// Seed of data, initializations and random schedules.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Worker threads (default: the machine's cores).
+    /// Worker threads (default: the machine's cores; at most 256).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Time budget in seconds: no new job starts once the measured pace projects the suite
+    /// beyond it (exit 2).
+    #[arg(long, default_value_t = crate::budget::DEFAULT_TIME_LIMIT)]
+    pub time_limit: f64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -71,7 +77,23 @@ pub struct TheoremArgs {
     pub quiet: bool,
 }
 
+/// Most float steps of `verify theorem`: every claim keeps its trajectories in memory (the
+/// largest net, 135 parameters, needs about 0.1 GB per f64 trajectory at this length).
+pub const MAX_THEOREM_STEPS: usize = 100_000;
+/// Most exact steps: each one costs about 10x the previous one (8 steps take ~17 s).
+pub const MAX_EXACT_STEPS: usize = 10;
+/// Most rungs of the precision ladder.
+pub const MAX_RUNGS: usize = 8;
+
 fn precisions(text: &str) -> Result<Vec<u32>> {
+    let rungs = text.split(',').count();
+    if rungs > MAX_RUNGS {
+        return Err(Error::invalid(
+            "--precision",
+            text,
+            format!("at most {MAX_RUNGS} precisions (each one reruns the ladder claims)"),
+        ));
+    }
     text.split(',')
         .map(|p| {
             let bits: u32 = p.trim().parse().map_err(|_| {
@@ -89,6 +111,20 @@ fn precisions(text: &str) -> Result<Vec<u32>> {
 
 /// Reads the arguments into a suite configuration.
 pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
+    budget::at_most(
+        "--steps",
+        args.steps as u64,
+        MAX_THEOREM_STEPS as u64,
+        "every claim keeps its trajectories in memory",
+    )?;
+    budget::at_most(
+        "--max-exact-steps",
+        args.max_exact_steps as u64,
+        MAX_EXACT_STEPS as u64,
+        "each exact step costs about 10x the previous one",
+    )?;
+    budget::threads(args.threads)?;
+    budget::time_limit(args.time_limit)?;
     if args.exact_steps > args.max_exact_steps {
         return Err(Error::invalid(
             "--exact-steps",
@@ -133,13 +169,13 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
 /// Runs `verify theorem`.
 pub fn run(args: TheoremArgs) -> anyhow::Result<Outcome> {
     let cfg = config(&args)?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = budget::threads(args.threads)?;
+    let deadline = budget::Deadline::start(budget::time_limit(args.time_limit)?);
     let bar = progress_bar(1, "theorem", args.quiet);
     let report = run_suite(&cfg, threads, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
+        deadline.check(done as u64, total as u64)
     })?;
     bar.finish_and_clear();
     let figures = if args.no_plots {
@@ -156,24 +192,34 @@ pub fn run(args: TheoremArgs) -> anyhow::Result<Outcome> {
         crate::plot::theorem_figures(&report, Some(&growth), &args.out)?
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        say!("{}", serde_json::to_string(&report)?);
     } else {
-        print_table(&report);
+        print_table(&report)?;
         for f in figures {
-            println!("plot: {}", f.display());
+            say!("plot: {}", f.display());
         }
     }
     Ok(Outcome::from_holds(report.all_as_expected))
 }
 
-fn print_table(report: &SuiteReport) {
-    println!(
+fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
+    say!(
         "verify theorem: lr {}, weight decay {}, momentum {}; {} float steps, {} exact steps",
-        report.lr, report.weight_decay, report.momentum, report.steps, report.exact_steps
+        report.lr,
+        report.weight_decay,
+        report.momentum,
+        report.steps,
+        report.exact_steps
     );
-    println!(
+    say!(
         "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11} {:>11}",
-        "claim", "model", "arith", "expect", "verdict", "discrepancy", "tolerance"
+        "claim",
+        "model",
+        "arith",
+        "expect",
+        "verdict",
+        "discrepancy",
+        "tolerance"
     );
     for c in &report.claims {
         let verdict = if c.holds { "holds" } else { "fails" };
@@ -184,8 +230,8 @@ fn print_table(report: &SuiteReport) {
         };
         let mut model = c.model.clone();
         model.truncate(44);
-        println!(
-            "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11.3e} {:>11.3e}{flag}",
+        say!(
+            "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11} {:>11}{flag}",
             c.id,
             model,
             c.arith,
@@ -195,22 +241,26 @@ fn print_table(report: &SuiteReport) {
                 "fail"
             },
             verdict,
-            c.discrepancy,
-            c.tolerance
+            if c.discrepancy.is_finite() {
+                fmt_sci(c.discrepancy, 3)
+            } else {
+                "diverged".into()
+            },
+            fmt_sci(c.tolerance, 3)
         );
     }
     if !report.ladder.is_empty() {
-        println!("precision ladder (discrepancy as precision grows; must shrink):");
+        say!("precision ladder (discrepancy as precision grows; must shrink):");
         for row in &report.ladder {
             let steps: Vec<String> = row
                 .arith
                 .iter()
                 .zip(&row.discrepancies)
-                .map(|(a, d)| format!("{a} {d:.2e}"))
+                .map(|(a, d)| format!("{a} {}", fmt_sci(*d, 2)))
                 .collect();
             let mut model = row.model.clone();
             model.truncate(30);
-            println!(
+            say!(
                 "  {:<10} {:<30} {:>5} steps: {}  {}",
                 row.id,
                 model,
@@ -229,13 +279,16 @@ fn print_table(report: &SuiteReport) {
         .iter()
         .filter(|c| c.detail.is_some() && (c.id.starts_with("T4") || c.id == "T2-zero-buffer"))
     {
-        println!(
+        say!(
             "{} ({}, {}): {}",
             c.id,
             c.model,
             c.arith,
             c.detail.as_deref().unwrap_or("")
         );
+    }
+    for note in &report.skipped {
+        say!("skipped {note}");
     }
     let total = report.claims.len();
     let expected = report.claims.iter().filter(|c| c.as_expected()).count();
@@ -244,9 +297,10 @@ fn print_table(report: &SuiteReport) {
         .iter()
         .filter(|c| c.expected == Expected::Fail)
         .count();
-    println!(
+    say!(
         "{total} claims, {expected} as expected ({controls} negative controls, each must fail); {} ladders; verdict: {}",
         report.ladder.len(),
         if report.all_as_expected { "ALL AS EXPECTED" } else { "NOT AS EXPECTED" }
     );
+    Ok(())
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use num_rational::BigRational;
 
-use super::common::{fmt_num, number, progress_bar, vector, Outcome};
+use super::common::{fmt_num, fmt_sci, number, progress_bar, vector, Outcome};
+use super::output::say;
+use crate::budget::{self, time_limit, Deadline};
 use crate::error::{Error, Result};
 use crate::scalar::{with_precision, Arith, Field, Mp, Real};
 use crate::toy::models::{
@@ -75,6 +77,10 @@ pub struct ToyArgs {
     /// Cap on steps in exact rational mode (sizes grow about 4× per step: 8 steps take ~17 s).
     #[arg(long, default_value_t = 8)]
     pub max_exact_steps: usize,
+    /// Time budget in seconds: the run stops with exit 2 once its measured pace projects it
+    /// beyond this.
+    #[arg(long, default_value_t = crate::budget::DEFAULT_TIME_LIMIT)]
+    pub time_limit: f64,
     /// Print one JSON object instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -125,9 +131,13 @@ fn execute<T: Field>(
     check_ranges(&setup, args)?;
     let models = models(setup.init.len());
     let limit = limit(&setup.momentum).to_f64();
-    let bar = progress_bar((args.steps as u64 + 1) * 4, "toy", args.quiet);
+    let total = (args.steps as u64 + 1) * models.len() as u64;
+    let bar = progress_bar(total, "toy", args.quiet);
+    let deadline = Deadline::start(time_limit(args.time_limit)?);
     let report = run_toy(&setup, &models, limit, |regime, t| {
-        bar.set_position((regime * (args.steps + 1) + t) as u64 + 1)
+        let done = (regime * (args.steps + 1) + t) as u64 + 1;
+        bar.set_position(done);
+        deadline.check(done, total)
     });
     bar.finish_and_clear();
     report
@@ -161,12 +171,75 @@ fn quadratic<T: Field>(args: &ToyArgs) -> Result<ToyReport> {
     execute::<T>(args, quadratic_models, quadratic_stability_limit)
 }
 
-/// Checks the arguments without running anything.
-pub fn validate(args: &ToyArgs) -> Result<()> {
+/// Bytes kept per step and regime: one record plus the canonical parameters.
+const RECORD_BYTES: u64 = (std::mem::size_of::<crate::toy::StepRecord>() + 24) as u64;
+
+/// The run's budget, checked before anything is parsed into numbers or allocated.
+fn check_budget(args: &ToyArgs) -> Result<()> {
     Arith::from_name(&args.arith, args.precision)?;
     if args.steps == 0 {
         return Err(Error::invalid("--steps", 0, "must be at least 1"));
     }
+    budget::at_most(
+        "--steps",
+        args.steps as u64,
+        budget::MAX_STEPS as u64,
+        "steps of one trajectory",
+    )?;
+    budget::at_most(
+        "--max-exact-steps",
+        args.max_exact_steps as u64,
+        super::theorem::MAX_EXACT_STEPS as u64,
+        "each exact step costs about 10x the previous one",
+    )?;
+    let dim = args.init.split(',').count() as u64;
+    if dim > budget::MAX_DIM as u64 {
+        return Err(Error::invalid(
+            "--init",
+            format!("({dim} entries)"),
+            format!("at most {} entries", budget::MAX_DIM),
+        ));
+    }
+    budget::product(
+        &[
+            ("--steps", args.steps as u64 + 1),
+            ("4 regimes", 4),
+            ("bytes per record", RECORD_BYTES + 8 * dim),
+        ],
+        budget::MAX_RECORD_BYTES,
+        "per-step records kept in memory for verdicts and plots",
+    )?;
+    if args.loss == ToyLoss::Logistic && args.data == DataForm::Sample {
+        budget::product(
+            &[("--samples", args.samples as u64), ("--init entries", dim)],
+            100_000_000,
+            "the sample's coordinates are held in memory",
+        )?;
+    }
+    time_limit(args.time_limit)?;
+    if args.arith == "rational" {
+        for (flag, text) in [
+            ("--lr", &args.lr),
+            ("--weight-decay", &args.weight_decay),
+            ("--momentum", &args.momentum),
+            ("--init", &args.init),
+        ] {
+            let bits = 4 * text.len() as u64;
+            if bits > budget::MAX_EXACT_BITS / 64 {
+                return Err(Error::invalid(
+                    flag,
+                    text,
+                    "too many digits for an exact run (sizes grow about 4x per step)",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the arguments without running anything.
+pub fn validate(args: &ToyArgs) -> Result<()> {
+    check_budget(args)?;
     let s = setup::<BigRational>(args)?;
     check_ranges(&s, args)?;
     s.validate()
@@ -174,10 +247,8 @@ pub fn validate(args: &ToyArgs) -> Result<()> {
 
 /// Runs the toy and returns its report (no printing, no plots).
 pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
+    check_budget(args)?;
     let arith = Arith::from_name(&args.arith, args.precision)?;
-    if args.steps == 0 {
-        return Err(Error::invalid("--steps", 0, "must be at least 1"));
-    }
     let args = args.clone();
     let report = match (arith, args.loss) {
         (Arith::Rational, ToyLoss::Logistic) => {
@@ -222,26 +293,30 @@ pub fn run(args: ToyArgs) -> anyhow::Result<Outcome> {
         Some(crate::plot::toy_figure(&report, &args.out)?)
     };
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        say!("{}", serde_json::to_string(&report)?);
     } else {
-        print_table(&report, &args);
+        print_table(&report, &args)?;
         if let Some(path) = figure {
-            println!("plot: {}", path.display());
+            say!("plot: {}", path.display());
         }
     }
     Ok(Outcome::from_holds(report.claim_holds))
 }
 
-fn print_table(report: &ToyReport, args: &ToyArgs) {
+fn print_table(report: &ToyReport, args: &ToyArgs) -> anyhow::Result<()> {
     let model = report
         .regime(crate::toy::Regime::BnWd)
         .map(|r| r.model.clone())
         .unwrap_or_default();
-    println!(
+    say!(
         "verify toy: {model}; arith {}, lr {}, weight decay {}, momentum {}, {} steps",
-        report.arith, args.lr, args.weight_decay, args.momentum, report.steps
+        report.arith,
+        args.lr,
+        args.weight_decay,
+        args.momentum,
+        report.steps
     );
-    println!(
+    say!(
         "{:<8} {:>9} {:>13} {:>10} {:>12} {:>12} {:>12} {:>10} {:>5}",
         "regime",
         "converged",
@@ -259,48 +334,61 @@ fn print_table(report: &ToyReport, args: &ToyArgs) {
             .train_error
             .map(fmt_num)
             .unwrap_or_else(|| "-".into());
-        println!(
-            "{:<8} {:>9} {:>13} {:>10} {:>12} {:>12} {:>12} {:>10.2e} {:>5}",
+        say!(
+            "{:<8} {:>9} {:>13} {:>10} {:>12} {:>12} {:>12} {:>10} {:>5}",
             r.name,
-            if r.converged { "yes" } else { "no" },
+            match (r.converged, r.diverged_at) {
+                (_, Some(_)) => "diverged",
+                (true, None) => "yes",
+                (false, None) => "no",
+            },
             fmt_num(r.last.loss),
             err,
             fmt_num(r.last.angle_deg),
             fmt_num(r.last.w_norm),
             fmt_num(r.last.effective_lr),
-            r.criterion.movement,
+            fmt_sci(r.criterion.movement, 2),
             r.kick_outs.len()
         );
     }
-    println!(
+    for r in &report.regimes {
+        if let Some(t) = r.diverged_at {
+            say!(
+                "{}: diverged at step {t} (the loss or |w| is no longer a finite f64); the run stopped there",
+                r.name
+            );
+        }
+    }
+    say!(
         "criterion: converged iff over the last {} steps the function's parameters (w/|w| with BN, w without) move by at most {:e} and the training error changes by at most {:e}, with no kick-out",
         report.steps - report.regimes.first().map(|r| r.criterion.window_start).unwrap_or(0),
         args.tolerance,
         args.tolerance
     );
-    println!(
+    say!(
         "stability limit of the optimum for lr/|w|^2: 2(1+momentum)/l''(opt) = {}",
         fmt_num(report.stability_limit)
     );
     if let Some(bnwd) = report.regime(crate::toy::Regime::BnWd) {
         if !bnwd.kick_outs.is_empty() {
-            println!("bn+wd kick-outs (step: lr/|w|^2 at onset, onset/limit, peak):");
+            say!("bn+wd kick-outs (step: lr/|w|^2 at onset, onset/limit, peak):");
             for k in bnwd.kick_outs.iter().take(8) {
-                println!(
-                    "  {:>7}: {}  {:.4}  {}",
+                say!(
+                    "  {:>7}: {}  {}  {}",
                     k.step,
                     fmt_num(k.onset_effective_lr),
-                    k.onset_over_limit,
+                    fmt_num(k.onset_over_limit),
                     fmt_num(k.peak_effective_lr)
                 );
             }
             if bnwd.kick_outs.len() > 8 {
-                println!("  ... {} more", bnwd.kick_outs.len() - 8);
+                say!("  ... {} more", bnwd.kick_outs.len() - 8);
             }
         }
     }
-    println!(
+    say!(
         "claim (wd-only and bn-only converge; bn+wd does not, with at least 2 kick-outs): {}",
         if report.claim_holds { "HOLDS" } else { "FAILS" }
     );
+    Ok(())
 }

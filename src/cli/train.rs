@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::common::{progress_bar, Outcome};
+use super::output::say;
 use crate::error::{Error, Result};
 use crate::train::{
     backend, DataSource, DeviceChoice, ModelKind, NormChoice, RunKind, TrainConfig, TrainReport,
@@ -267,9 +268,9 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         let report =
             trainer.check_equivalence(args.equivalence_steps, args.seed, args.negative_control)?;
         if args.json {
-            println!("{}", serde_json::to_string(&report)?);
+            say!("{}", serde_json::to_string(&report)?);
         } else {
-            println!(
+            say!(
                 "check-equivalence: {} steps on {}: max|theta_t - Z_t theta~_t| / max|Z_t theta~_t| = {:.3e} (tolerance {:.1e}), Z_K = {:.6}: {}",
                 report.steps, report.model, report.discrepancy, report.tolerance, report.z_final,
                 if report.holds { "HOLDS" } else { "FAILS" }
@@ -290,16 +291,16 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         crate::plot::train_figure(&report, &cfg.out)?;
     }
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        say!("{}", serde_json::to_string(&report)?);
         return Ok(Outcome::Holds);
     }
-    println!(
+    say!(
         "verify train: {} parameters on {}; logs in {}",
         report.parameters,
         report.device,
         cfg.out.display()
     );
-    println!(
+    say!(
         "{:<12} {:>5} {:>10} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9}",
         "run",
         "epoch",
@@ -312,7 +313,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         "agree"
     );
     for r in &report.epochs {
-        println!(
+        say!(
             "{:<12} {:>5} {:>10.4} {:>9.4} {:>9.4} {:>9.3} {:>10.3} {:>9.4} {:>9.4}",
             r.run,
             r.epoch,
@@ -326,13 +327,15 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
         );
     }
     for e in &report.renormalizations {
-        println!(
+        say!(
             "renormalized {} after step {}: |w| {:.4e} -> 1 (lr divided by |w|^2)",
-            e.run, e.step, e.norm_before
+            e.run,
+            e.step,
+            e.norm_before
         );
     }
     for (run, ips) in &report.images_per_second {
-        println!("throughput {run}: {ips:.0} images/s");
+        say!("throughput {run}: {ips:.0} images/s");
     }
     Ok(Outcome::Holds)
 }

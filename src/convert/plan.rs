@@ -1,6 +1,7 @@
 //! The input schedule, per iteration: constant, step decay, cosine, or an explicit list, with an
 //! optional linear warm-up in front.
 
+use crate::budget::{self, MAX_ITERATIONS};
 use crate::error::{Error, Result};
 use crate::optim::Schedule;
 use crate::scalar::{Field, Mp};
@@ -63,11 +64,11 @@ impl SchedulePlan {
         }
     }
 
-    /// Number of iterations.
+    /// Number of iterations (saturating; [`SchedulePlan::validate`] rejects overflow).
     pub fn iterations(&self) -> usize {
         match &self.base {
             BaseSchedule::List(v) => v.len(),
-            _ => self.iters_per_epoch * self.epochs,
+            _ => self.iters_per_epoch.saturating_mul(self.epochs),
         }
     }
 
@@ -79,20 +80,48 @@ impl SchedulePlan {
         if self.epochs == 0 && !matches!(self.base, BaseSchedule::List(_)) {
             return Err(Error::invalid("--epochs", 0, "must be at least 1"));
         }
-        if self.iterations() > 5_000_000 {
-            return Err(Error::invalid(
-                "--epochs",
-                self.epochs,
-                "more than 5,000,000 iterations",
-            ));
+        let max = MAX_ITERATIONS as u64;
+        let why = "rows of the conversion, each in 192-bit arithmetic";
+        match &self.base {
+            BaseSchedule::List(v) => {
+                budget::at_most("--csv rows", v.len() as u64, max, why)?;
+            }
+            _ => {
+                budget::product(
+                    &[
+                        ("--epochs", self.epochs as u64),
+                        ("--iters-per-epoch", self.iters_per_epoch as u64),
+                    ],
+                    max,
+                    why,
+                )?;
+            }
+        }
+        if self.warmup_epochs > 0 {
+            budget::product(
+                &[
+                    ("--warmup-epochs", self.warmup_epochs as u64),
+                    ("--iters-per-epoch", self.iters_per_epoch as u64),
+                ],
+                max,
+                "warm-up iterations",
+            )?;
         }
         let positive = |field: &str, text: &str| -> Result<()> {
             let v = Mp::parse(text).map_err(|e| e.in_field(field))?;
-            if v > Mp::from_int(0) {
-                Ok(())
-            } else {
-                Err(Error::invalid(field, text, "must be positive"))
+            if !(v > Mp::from_int(0)) {
+                return Err(Error::invalid(field, text, "must be positive"));
             }
+            // Rows report η_t and its equivalent as f64: keep inputs well inside its range.
+            let log10 = v.log10_abs();
+            if !(-300.0..=300.0).contains(&log10) {
+                return Err(Error::invalid(
+                    field,
+                    text,
+                    "must be between 1e-300 and 1e300 (reported as f64)",
+                ));
+            }
+            Ok(())
         };
         positive("--lr", &self.lr)?;
         positive("--weight-decay", &self.weight_decay)?;
@@ -109,6 +138,16 @@ impl SchedulePlan {
             BaseSchedule::Step { milestones, factor } => {
                 positive("--decay-factor", factor)?;
                 crate::optim::check_milestones("--milestones", milestones)?;
+                if let Some(&last) = milestones.last() {
+                    budget::product(
+                        &[
+                            ("--milestones", last as u64),
+                            ("--iters-per-epoch", self.iters_per_epoch as u64),
+                        ],
+                        max,
+                        "a milestone's iteration",
+                    )?;
+                }
             }
             BaseSchedule::Cosine { floor } => {
                 let f = Mp::parse(floor).map_err(|e| e.in_field("--min-lr"))?;

@@ -30,6 +30,13 @@ pub enum Schedule<T> {
 
 /// Checks that step-decay milestones strictly increase; the error names `field`.
 pub fn check_milestones(field: &str, milestones: &[usize]) -> Result<()> {
+    if milestones.first() == Some(&0) {
+        return Err(Error::invalid(
+            field,
+            0,
+            "milestones must be at least 1 (a decay at 0 is just a smaller --lr)",
+        ));
+    }
     if milestones.windows(2).any(|w| w[0] >= w[1]) {
         let list: Vec<String> = milestones.iter().map(|m| m.to_string()).collect();
         return Err(Error::invalid(

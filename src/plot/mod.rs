@@ -114,30 +114,90 @@ fn tick(v: f64) -> String {
     text.to_string()
 }
 
+/// Largest magnitude drawn: beyond it a value is treated as off the chart, so axis arithmetic
+/// (padding, ×2 on log axes, tick steps) can never overflow to ±inf.
+const DRAWABLE: f64 = 1e300;
+
+/// At most this many points per series are drawn (a long run is reduced bucket by bucket to each
+/// bucket's first, smallest and largest value, so spikes such as kick-outs survive).
+const MAX_POINTS: usize = 4096;
+
+fn drawable(log_y: bool, p: &(f64, f64)) -> bool {
+    let (x, y) = *p;
+    x.is_finite()
+        && y.is_finite()
+        && x.abs() < DRAWABLE
+        && y.abs() < DRAWABLE
+        && (!log_y || (y > 0.0 && y > 1.0 / DRAWABLE))
+}
+
+/// The points of a series that will be drawn, reduced to about [`MAX_POINTS`].
+fn thin(points: &[(f64, f64)], log_y: bool) -> Vec<(f64, f64)> {
+    let kept: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|p| drawable(log_y, p))
+        .collect();
+    if kept.len() <= MAX_POINTS {
+        return kept;
+    }
+    let bucket = kept.len().div_ceil(MAX_POINTS / 3);
+    let mut out = Vec::with_capacity(MAX_POINTS + 3);
+    for chunk in kept.chunks(bucket) {
+        let lo = chunk.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+        let hi = chunk.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+        let mut picks = vec![chunk[0]];
+        picks.extend(lo.copied());
+        picks.extend(hi.copied());
+        picks.sort_by(|a, b| a.0.total_cmp(&b.0));
+        picks.dedup_by(|a, b| a.0.to_bits() == b.0.to_bits() && a.1.to_bits() == b.1.to_bits());
+        out.extend(picks);
+    }
+    out
+}
+
+/// A non-degenerate interval around [lo, hi]: padded by 5% of the span and by at least 1e-6 of
+/// the magnitude (1 when everything is 0), so a constant series gets a visible band and tick
+/// generation always has a span that f64 resolves.
+fn padded(lo: f64, hi: f64) -> (f64, f64) {
+    let magnitude = lo.abs().max(hi.abs());
+    let mut pad = ((hi - lo) * 0.05).max(magnitude * 1e-6);
+    if pad <= 0.0 || !pad.is_finite() {
+        pad = if magnitude > 0.0 {
+            magnitude * 0.05
+        } else {
+            1.0
+        };
+    }
+    (lo - pad, hi + pad)
+}
+
 fn bounds(panel: &Panel) -> Option<((f64, f64), (f64, f64))> {
     let mut x = (f64::INFINITY, f64::NEG_INFINITY);
     let mut y = (f64::INFINITY, f64::NEG_INFINITY);
     for s in &panel.series {
-        for &(px, py) in &s.points {
-            if !px.is_finite() || !py.is_finite() || (panel.log_y && py <= 0.0) {
+        for p in &s.points {
+            if !drawable(panel.log_y, p) {
                 continue;
             }
-            x = (x.0.min(px), x.1.max(px));
-            y = (y.0.min(py), y.1.max(py));
+            x = (x.0.min(p.0), x.1.max(p.0));
+            y = (y.0.min(p.1), y.1.max(p.1));
         }
     }
     if !x.0.is_finite() || !y.0.is_finite() {
         return None;
     }
-    if x.1 <= x.0 {
-        x.1 = x.0 + 1.0;
-    }
-    if panel.log_y {
-        y = (y.0 / 2.0, y.1 * 2.0);
+    let x = if x.1 > x.0 { x } else { padded(x.0, x.1) };
+    let y = if panel.log_y {
+        // ×/÷ 2 around the data; a constant series gets a decade.
+        if y.1 > y.0 * 1.01 {
+            (y.0 / 2.0, y.1 * 2.0)
+        } else {
+            (y.0 / 10f64.sqrt(), y.1 * 10f64.sqrt())
+        }
     } else {
-        let pad = ((y.1 - y.0) * 0.05).max(1e-12);
-        y = (y.0 - pad, y.1 + pad);
-    }
+        padded(y.0, y.1)
+    };
     Some((x, y))
 }
 
@@ -146,6 +206,10 @@ fn draw_panel<DB: DrawingBackend>(
     panel: &Panel,
 ) -> std::result::Result<(), String> {
     let Some(((x0, x1), (y0, y1))) = bounds(panel) else {
+        // Nothing finite to draw (a run that diverged at once): say so instead of an empty frame.
+        let note = format!("{}: no finite values to plot", panel.title);
+        area.draw(&Text::new(note, (20, 30), ("sans-serif", 18)))
+            .map_err(|e| e.to_string())?;
         return Ok(());
     };
     let mut builder = ChartBuilder::on(area);
@@ -154,7 +218,6 @@ fn draw_panel<DB: DrawingBackend>(
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(80);
-    let keep = |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!panel.log_y || p.1 > 0.0);
     macro_rules! finish {
         ($chart:expr) => {{
             let mut chart = $chart;
@@ -172,7 +235,7 @@ fn draw_panel<DB: DrawingBackend>(
                 .map_err(|e| e.to_string())?;
             for s in &panel.series {
                 let color = PALETTE[s.color % PALETTE.len()];
-                let points: Vec<(f64, f64)> = s.points.iter().copied().filter(keep).collect();
+                let points = thin(&s.points, panel.log_y);
                 let style = ShapeStyle::from(&color).stroke_width(2);
                 if s.dashed {
                     chart
@@ -219,33 +282,93 @@ pub fn draw_figure(
     panel_size: (u32, u32),
 ) -> Result<()> {
     register_font();
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| plot_error(path, e))?;
-        }
-    }
     let columns = columns.max(1);
     let rows = panels.len().div_ceil(columns).max(1);
     let size = (
         panel_size.0 * columns as u32,
         panel_size.1 * rows as u32 + 40,
     );
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
-    let root = root
-        .titled(title, ("sans-serif", 24))
-        .map_err(|e| plot_error(path, e))?;
-    let areas = root.split_evenly((rows, columns));
-    for (area, panel) in areas.iter().zip(panels) {
-        draw_panel(area, panel).map_err(|e| plot_error(path, e))?;
-    }
-    root.present().map_err(|e| plot_error(path, e))?;
-    Ok(())
+    crate::files::write_atomically(path, |tmp| {
+        let root = BitMapBackend::new(tmp, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| plot_error(path, e))?;
+        let root = root
+            .titled(title, ("sans-serif", 24))
+            .map_err(|e| plot_error(path, e))?;
+        let areas = root.split_evenly((rows, columns));
+        for (area, panel) in areas.iter().zip(panels) {
+            draw_panel(area, panel).map_err(|e| plot_error(path, e))?;
+        }
+        root.present().map_err(|e| plot_error(path, e))
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::tick;
+    use super::*;
+
+    /// Draws `panels` on a worker thread; a figure that is not written within 60 s is a hang.
+    fn draws_in_time(name: &str, panels: Vec<Panel>) {
+        let dir = std::env::temp_dir().join(format!("explr-plot-{}", std::process::id()));
+        let path = dir.join(format!("{name}.png"));
+        let target = path.clone();
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = send.send(draw_figure(&target, name, &panels, 2, (320, 240)));
+        });
+        let outcome = receive
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{name}: drawing did not finish in 60 s"));
+        assert!(outcome.is_ok(), "{name}: {outcome:?}");
+        assert!(std::fs::metadata(&path)
+            .map(|m| m.len() > 0)
+            .unwrap_or(false));
+    }
+
+    fn panel(points: Vec<(f64, f64)>, log_y: bool) -> Panel {
+        Panel {
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            series: vec![Series::line("s", points, 0)],
+            log_y,
+        }
+    }
+
+    #[test]
+    fn degenerate_data_renders_without_hanging() {
+        let constant: Vec<_> = (0..100).map(|t| (t as f64, 0.0)).collect();
+        let big: Vec<_> = (0..100).map(|t| (t as f64, 1e308)).collect();
+        let huge_flat: Vec<_> = (0..100).map(|t| (t as f64, 7.0e25)).collect();
+        let tiny_span: Vec<_> = (0..100)
+            .map(|t| (t as f64, 1.0 + t as f64 * 1e-17))
+            .collect();
+        let non_finite: Vec<_> = (0..100)
+            .map(|t| (t as f64, if t % 2 == 0 { f64::NAN } else { f64::INFINITY }))
+            .collect();
+        let one_point = vec![(0.0, 3.0)];
+        for (name, points) in [
+            ("constant", constant),
+            ("beyond", big),
+            ("huge-flat", huge_flat),
+            ("tiny-span", tiny_span),
+            ("non-finite", non_finite),
+            ("one-point", one_point),
+        ] {
+            draws_in_time(
+                name,
+                vec![panel(points.clone(), false), panel(points, true)],
+            );
+        }
+    }
+
+    #[test]
+    fn thinning_keeps_extremes_and_bounds_the_count() {
+        let mut points: Vec<_> = (0..1_000_000).map(|t| (t as f64, 1.0)).collect();
+        points[777_777].1 = 50.0;
+        let kept = thin(&points, true);
+        assert!(kept.len() <= MAX_POINTS + 3, "{}", kept.len());
+        assert!(kept.iter().any(|p| p.1 == 50.0), "the spike survives");
+    }
 
     #[test]
     fn ticks_are_short() {

@@ -180,6 +180,11 @@ pub trait Real: Field {
     }
 }
 
+/// Fewest mantissa bits of `--arith mp` (f64 has 53; dashu's ln and exp need some guard bits).
+pub const MIN_PRECISION: u32 = 24;
+/// Most mantissa bits of `--arith mp` (the run's time budget bounds what is practical).
+pub const MAX_PRECISION: u32 = 1 << 20;
+
 /// The runtime choice of arithmetic: one enum, matched once at the boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -207,11 +212,11 @@ impl Arith {
         match name {
             "f64" => Ok(Arith::F64),
             "mp" => {
-                if !(16..=1 << 20).contains(&precision) {
+                if !(MIN_PRECISION..=MAX_PRECISION).contains(&precision) {
                     return Err(crate::error::Error::invalid(
                         "--precision",
                         precision,
-                        "must be between 16 and 1048576 bits",
+                        format!("must be between {MIN_PRECISION} and {MAX_PRECISION} bits"),
                     ));
                 }
                 Ok(Arith::Mp(precision))

@@ -162,7 +162,18 @@ impl Real for Mp {
     fn sqrt(&self) -> Self {
         Mp(self.0.sqrt())
     }
+    /// eˣ. Beyond |x| = 2³⁰ the result is far outside f64 (e^(2³⁰) ≈ 10^(4.7e8)) and dashu's
+    /// exponent arithmetic would overflow, so the argument saturates there: e^(−x) underflows to
+    /// 0 as in IEEE, and e^x stays at e^(2³⁰), a value every report sees as beyond f64 — i.e. the
+    /// run is reported as diverged, never as a number.
     fn exp(&self) -> Self {
+        let limit = Inner::from(1i64 << 30);
+        if self.0 < -limit.clone() {
+            return <Mp as num_traits::Zero>::zero();
+        }
+        if self.0 > limit {
+            return Mp(at_precision(limit).exp());
+        }
         Mp(self.0.exp())
     }
     fn ln(&self) -> Self {
@@ -201,6 +212,26 @@ mod tests {
                 assert_eq!(Mp::from_ratio(1, 3).size_bits(), bits as u64);
             });
         }
+    }
+
+    #[test]
+    fn exp_saturates_instead_of_overflowing() {
+        with_precision(64, || {
+            let huge = Mp::from_int(10).powi(308);
+            assert!(!huge.exp().to_f64().is_finite());
+            assert_eq!((-huge).exp().to_f64(), 0.0);
+            assert!((Mp::from_int(-700).exp().to_f64() / (-700f64).exp() - 1.0).abs() < 1e-12);
+        });
+    }
+
+    #[test]
+    fn lowest_precision_has_working_transcendentals() {
+        with_precision(crate::scalar::MIN_PRECISION, || {
+            let x = Mp::from_ratio(3, 2);
+            assert!((x.ln().to_f64() - 1.5f64.ln()).abs() < 1e-6);
+            assert!((x.exp().to_f64() - 1.5f64.exp()).abs() < 1e-5);
+            assert!((x.ln_1p().to_f64() - 1.5f64.ln_1p()).abs() < 1e-6);
+        });
     }
 
     #[test]

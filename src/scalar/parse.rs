@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 fn parse_error(text: &str, reason: &str) -> Error {
     Error::Parse {
         field: "number".into(),
-        value: text.into(),
+        value: crate::error::shorten(text),
         reason: reason.into(),
     }
 }

@@ -96,6 +96,19 @@ pub struct SuiteReport {
     pub steps: usize,
     /// Steps of exact runs.
     pub exact_steps: usize,
+    /// Claims not run for these parameters, each with the reason (e.g. the momentum-dependent
+    /// claims at γ = 0, where T2's smaller root is 0 and both conventions coincide).
+    pub skipped: Vec<String>,
+}
+
+/// The claims that need γ > 0: at γ = 0 T2's smaller root is α = 0 (Z_t = 0 is no
+/// reparametrization), the Sutskever and PyTorch updates are the same map (the control has no
+/// cause left to fail for), and the buffer that T2-zero-buffer zeroes is never read.
+pub const NEEDS_MOMENTUM: [&str; 3] = ["T2-smaller-root", "T2-sutskever", "T2-zero-buffer"];
+
+/// True when γ = 0 (read exactly).
+fn zero_momentum(cfg: &SuiteConfig) -> bool {
+    crate::scalar::parse_rational(&cfg.momentum).is_ok_and(|m| num_traits::Zero::is_zero(&m))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,6 +167,9 @@ impl<T: Field> Params<T> {
 }
 
 fn wants(cfg: &SuiteConfig, id: &str) -> bool {
+    if NEEDS_MOMENTUM.contains(&id) && zero_momentum(cfg) {
+        return false;
+    }
     cfg.claim
         .as_ref()
         .is_none_or(|c| id.starts_with(c.as_str()))
@@ -536,7 +552,7 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
 pub fn run_suite(
     cfg: &SuiteConfig,
     threads: usize,
-    progress: impl Fn(usize, usize) + Sync,
+    progress: impl Fn(usize, usize) -> Result<()> + Sync,
 ) -> Result<SuiteReport> {
     if cfg.steps == 0 {
         return Err(Error::invalid("--steps", 0, "must be at least 1"));
@@ -559,8 +575,11 @@ pub fn run_suite(
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Result<Vec<ClaimResult>>)>> = Mutex::new(Vec::new());
+    // A spent budget (the progress callback's error) stops handing out jobs; the jobs in flight
+    // finish and the error is returned.
+    let stopped: Mutex<Option<Error>> = Mutex::new(None);
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
             scope.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&i) = order.get(k) else { break };
@@ -569,10 +588,18 @@ pub fn run_suite(
                 if let Ok(mut guard) = results.lock() {
                     guard.push((i, r));
                 }
-                progress(done.fetch_add(1, Ordering::SeqCst) + 1, jobs.len());
+                if let Err(e) = progress(done.fetch_add(1, Ordering::SeqCst) + 1, jobs.len()) {
+                    next.store(order.len(), Ordering::SeqCst);
+                    if let Ok(mut guard) = stopped.lock() {
+                        guard.get_or_insert(e);
+                    }
+                }
             });
         }
     });
+    if let Some(e) = stopped.into_inner().ok().flatten() {
+        return Err(e);
+    }
     let mut results = results.into_inner().unwrap_or_default();
     results.sort_by_key(|(i, _)| *i);
     let mut claims = Vec::new();
@@ -598,6 +625,14 @@ pub fn run_suite(
         momentum: cfg.momentum.clone(),
         steps: cfg.steps,
         exact_steps: cfg.exact_steps,
+        skipped: if zero_momentum(cfg) {
+            NEEDS_MOMENTUM
+                .iter()
+                .map(|id| format!("{id}: needs momentum > 0"))
+                .collect()
+        } else {
+            Vec::new()
+        },
     })
 }
 

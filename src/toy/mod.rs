@@ -15,12 +15,13 @@ pub mod verdict;
 
 use serde::Serialize;
 
+use crate::budget::MAX_EXACT_BITS;
 use crate::error::{Error, Result};
 use crate::linalg::{angle_deg, norm_sq, to_f64, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
 use crate::scalar::Field;
-use crate::sim::{simulate, Run};
+use crate::sim::{simulate_while, Run};
 use verdict::{convergence, kick_outs, Criterion, KickOut};
 
 /// One of the four regimes.
@@ -141,8 +142,11 @@ pub struct RegimeReport {
     pub model: String,
     /// Weight decay used.
     pub weight_decay: f64,
-    /// The convergence verdict.
+    /// The convergence verdict (never true for a diverged run).
     pub converged: bool,
+    /// The first step whose loss or ‖w‖ is not a finite f64 (NaN, ±inf, or beyond f64's range in
+    /// mp): the run stopped there and is reported as diverged; null when it never happened.
+    pub diverged_at: Option<usize>,
     /// What the criterion measured.
     pub criterion: Criterion,
     /// State after the last step.
@@ -204,13 +208,21 @@ fn record<T: Field, O: Objective<T> + ?Sized>(
     }
 }
 
-/// Runs one regime and judges it.
+/// Whether a record can be judged: its loss and ‖w‖ are finite f64 values. (η/‖w‖² may be
+/// infinite at w = 0, where the model is still defined without BN.)
+fn finite(record: &StepRecord) -> bool {
+    record.loss.is_finite() && record.w_norm.is_finite()
+}
+
+/// Runs one regime and judges it. `progress(t)` is told each step and may stop the run with an
+/// error (a spent time budget). A run whose loss or ‖w‖ stops being a finite f64 ends there and
+/// is reported as diverged; an exact run whose numbers outgrow [`MAX_EXACT_BITS`] is an error.
 pub fn run_regime<T: Field>(
     setup: &ToySetup<T>,
     regime: Regime,
     objective: &dyn Objective<T>,
     stability_limit: f64,
-    mut progress: impl FnMut(usize),
+    mut progress: impl FnMut(usize) -> Result<()>,
 ) -> Result<RegimeReport> {
     let weight_decay = if regime.decays() {
         setup.weight_decay.clone()
@@ -228,41 +240,71 @@ pub fn run_regime<T: Field>(
     let mut canonical = Vec::with_capacity(setup.steps + 1);
     let invariant = objective.scale_invariant();
     let init = SgdState::new(setup.init.clone(), None);
-    let last = simulate(objective, &run, init, |obs| {
+    let mut stopped: Option<Error> = None;
+    let mut diverged_at = None;
+    simulate_while(objective, &run, init, |obs| {
         let w = &obs.state.params;
+        if T::EXACT {
+            let bits = w.iter().map(Field::size_bits).max().unwrap_or(0);
+            if bits > MAX_EXACT_BITS {
+                stopped = Some(Error::invalid(
+                    "--steps",
+                    setup.steps,
+                    format!(
+                        "exact numbers reached {bits} bits at step {} (budget {MAX_EXACT_BITS}); use fewer steps, simpler inputs or --arith mp",
+                        obs.step
+                    ),
+                ));
+                return false;
+            }
+        }
         let loss = match obs.loss {
             Some(l) => l.to_f64(),
             None => objective.loss(w, 0).to_f64(),
         };
         let rec = record(objective, obs.step, w, loss, lr);
+        let ok = finite(&rec) && w.iter().all(|x| x.to_f64().is_finite());
         let wf = to_f64(w);
-        canonical.push(if invariant {
+        canonical.push(if invariant && rec.w_norm > 0.0 {
             wf.iter().map(|x| x / rec.w_norm).collect()
         } else {
             wf
         });
+        let step = rec.step;
         trajectory.push(rec);
-        progress(obs.step);
+        if !ok {
+            diverged_at = Some(step);
+            return false;
+        }
+        if let Err(e) = progress(step) {
+            stopped = Some(e);
+            return false;
+        }
+        true
     });
-    drop(last);
+    if let Some(e) = stopped {
+        return Err(e);
+    }
     let criterion = convergence(&trajectory, &canonical, setup.tolerance);
-    let kicks = if regime.decays() && invariant {
+    let kicks = if regime.decays() && invariant && diverged_at.is_none() {
         kick_outs(&trajectory, &canonical, stability_limit)
     } else {
         Vec::new()
     };
     let kick_in_window = kicks.iter().any(|k| k.step >= criterion.window_start);
-    let converged = criterion.within_tolerance && !kick_in_window;
+    let converged = criterion.within_tolerance && !kick_in_window && diverged_at.is_none();
+    let last = trajectory
+        .last()
+        .cloned()
+        .ok_or_else(|| Error::invalid("--steps", setup.steps, "no step was recorded"))?;
     Ok(RegimeReport {
         name: regime.name(),
         model: objective.name(),
         weight_decay: weight_decay.to_f64(),
         converged,
+        diverged_at,
         criterion,
-        last: trajectory
-            .last()
-            .cloned()
-            .expect("at least the initial record"),
+        last,
         kick_outs: kicks,
         trajectory,
     })
@@ -284,7 +326,7 @@ pub fn run_toy<T: Field>(
     setup: &ToySetup<T>,
     models: &[models::RegimeModel<T>],
     stability_limit: f64,
-    mut progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(usize, usize) -> Result<()>,
 ) -> Result<ToyReport> {
     setup.validate()?;
     let mut regimes = Vec::with_capacity(models.len());
