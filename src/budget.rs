@@ -10,7 +10,7 @@
 //! | stored trajectory records | [`MAX_RECORD_BYTES`] | memory: records are kept for verdicts and plots |
 //! | worker threads | [`MAX_THREADS`] | each is an OS thread; more than this only thrashes |
 //! | schedule iterations | [`MAX_ITERATIONS`] | each is a row in 192-bit arithmetic (~9 µs) |
-//! | operand size in exact runs | [`MAX_EXACT_BITS`] | rational sizes grow ~4× a step; one step at this size takes seconds |
+//! | operand size in exact runs | [`MAX_EXACT_BITS`] | rational sizes grow ~4× a step; the step past it would take minutes |
 //! | running time | `--time-limit` (default [`DEFAULT_TIME_LIMIT`] s) | the run stops as soon as its projection exceeds it |
 
 use std::time::{Duration, Instant};
@@ -27,10 +27,33 @@ pub const MAX_RECORD_BYTES: u64 = 2 << 30;
 pub const MAX_THREADS: usize = 256;
 /// Most iterations of a converted schedule.
 pub const MAX_ITERATIONS: usize = 5_000_000;
-/// Largest size, in bits of numerator plus denominator, of any number in an exact run, and of
-/// any exact input. The rational toy's default run peaks at about 2·10⁵ bits (8 steps); one
-/// step at this size takes a few seconds with num-rational's gcd.
-pub const MAX_EXACT_BITS: u64 = 4_000_000;
+/// Largest size, in bits of numerator plus denominator, that a number of an exact run may reach.
+/// Measured on the rational toy (default inputs): the largest coordinate has 2, 12, 73, 338,
+/// 1,407, 5,700, 22,884, 91,633, 366,643 bits after 0..8 steps (×4 a step); the default 8-step
+/// run (17 s) ends at 3.7·10⁵ bits, and the step to 1.5·10⁶ bits alone takes over a minute.
+pub const MAX_EXACT_BITS: u64 = 500_000;
+/// Largest exact input (numerator plus denominator bits, about 300 decimal digits): sizes grow
+/// ~4x a step from the inputs' size, so this keeps the first steps of an exact run cheap.
+pub const MAX_EXACT_INPUT_BITS: u64 = 1024;
+
+/// Checks that the exact value `text` of `flag` is small enough for an exact run.
+pub fn exact_input(flag: &str, text: &str) -> Result<()> {
+    let value = crate::scalar::parse_rational(text).map_err(|e| e.in_field(flag))?;
+    let bits = value.numer().bits() + value.denom().bits();
+    if bits > MAX_EXACT_INPUT_BITS {
+        return Err(Error::invalid(
+            flag,
+            text,
+            format!(
+                "{bits} bits exactly, over the {MAX_EXACT_INPUT_BITS} an exact run starts from (sizes grow ~4x a step); use --arith mp or f64"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Measured growth of exact sizes per step (see [`MAX_EXACT_BITS`]).
+pub const EXACT_GROWTH_PER_STEP: u64 = 4;
 /// Default `--time-limit` in seconds.
 pub const DEFAULT_TIME_LIMIT: f64 = 3600.0;
 /// A projection is trusted only after this much running time (the first steps are noisy).

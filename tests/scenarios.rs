@@ -202,6 +202,11 @@ proptest! {
             let message = e.to_string();
             prop_assert!(!message.is_empty());
             prop_assert_eq!(message.lines().count(), 1, "{}", message);
+            // Every rejection says where: a line of the file, the missing key, or the flag.
+            prop_assert!(
+                message.contains(" line ") || message.contains("missing key") || message.contains("invalid --") || message.contains("unsupported --"),
+                "{}", message
+            );
         }
     }
 }

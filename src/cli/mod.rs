@@ -70,10 +70,12 @@ pub struct RunArgs {
 }
 
 fn clap_error_line(e: &clap::Error) -> String {
+    // clap's message is a paragraph, a blank line and a hint; a value in it may hold newlines
+    // (escaped by the caller), so cut at the blank line, not at the first line break.
     let text = e.to_string();
-    text.lines()
-        .next()
-        .unwrap_or("invalid arguments")
+    let first = text.split("\n\n").next().unwrap_or("invalid arguments");
+    first
+        .trim_end()
         .trim_start_matches("error: ")
         .to_string()
 }
@@ -102,7 +104,10 @@ where
                     }
                 }
                 _ => {
-                    eprintln!("verify: {}", crate::error::one_line(&clap_error_line(&e)));
+                    eprintln!(
+                        "{}",
+                        crate::error::one_line(&format!("verify: {}", clap_error_line(&e)))
+                    );
                     2
                 }
             };
@@ -113,7 +118,7 @@ where
         Ok(outcome) => outcome.code(),
         Err(e) if e.downcast_ref::<output::ClosedPipe>().is_some() => output::CLOSED_PIPE_STATUS,
         Err(e) => {
-            eprintln!("verify: {}", crate::error::one_line(&format!("{e:#}")));
+            eprintln!("{}", crate::error::one_line(&format!("verify: {e:#}")));
             2
         }
     }
@@ -203,13 +208,25 @@ fn read(path: &std::path::Path) -> Result<String, crate::error::Error> {
 
 fn run_scenario(args: RunArgs) -> anyhow::Result<Outcome> {
     let source = read(&args.file)?;
+    let name = args.file.display().to_string();
     let (_, cli) = scenario_argv(&args.file, &source, Some(&args))?;
-    execute(cli.command)
+    execute(cli.command).map_err(|e| match e.downcast::<crate::error::Error>() {
+        Ok(error) => scenario::in_file(&name, &source, error).into(),
+        Err(other) => other,
+    })
 }
 
 /// Parses and validates a scenario without running it: Ok(expected outcome) or the one-line
 /// error a run would give.
 pub fn validate_scenario(
+    path: &std::path::Path,
+    source: &str,
+) -> Result<scenario::Expect, crate::error::Error> {
+    let name = path.display().to_string();
+    check_scenario(path, source).map_err(|e| scenario::in_file(&name, source, e))
+}
+
+fn check_scenario(
     path: &std::path::Path,
     source: &str,
 ) -> Result<scenario::Expect, crate::error::Error> {

@@ -1,7 +1,8 @@
 //! Scenario files: `scenarios/*.toml`, one per claim or figure, run by `verify run FILE`.
 //!
 //! A file names its `kind` (toy, theorem, schedule, train) and sets that command's options under their
-//! flag names with `_` for `-` (`weight_decay = "5e-4"`). Numbers that must stay exact are written
+//! flag names with `_` for `-` (`weight_decay = "5e-4"`); a schedule's `--kind` (exact or texp)
+//! is the key `conversion`, since `kind` names the scenario's command. Numbers that must stay exact are written
 //! as strings or integers ("0.1", "1/10", 3); a TOML float there is rejected with a message to
 //! quote it, since 0.1 as a float is already not 1/10. Unknown keys are errors. The file becomes
 //! an argument list for the same parser as the command line, so every check is shared, and
@@ -63,6 +64,8 @@ macro_rules! spec {
             pub title: Option<String>,
             /// Expected outcome.
             pub expect: Option<Expect>,
+            /// The scenario's kind (read first, to pick this spec).
+            pub kind: Option<String>,
             $(
                 #[allow(missing_docs)]
                 pub $field: Option<$ty>,
@@ -85,7 +88,7 @@ spec!(TheoremSpec {
 spec!(ScheduleSpec {
     lr: Exact, weight_decay: Exact, momentum: Exact, iters_per_epoch: u64, epochs: u64,
     schedule: String, milestones: Vec<u64>, decay_factor: Exact, min_lr: Exact,
-    warmup_epochs: u64, csv: String, kind: String, format: String, every: u64,
+    warmup_epochs: u64, csv: String, conversion: String, format: String, every: u64,
 });
 
 spec!(TrainSpec {
@@ -134,44 +137,46 @@ fn num<T: ToString>(v: &Option<T>) -> Option<String> {
 }
 
 impl Scenario {
-    /// Reads a scenario; errors are one line naming the file, the line and the key.
+    /// Reads a scenario; errors are one line naming the file, the line and the key. The file is
+    /// read twice: as a TOML table for its `kind`, then straight into that kind's spec, so every
+    /// error keeps its position (serde's tagged enums lose spans).
     pub fn parse(path: &str, source: &str) -> Result<Self, Error> {
-        toml::from_str(source).map_err(|e| {
-            // Serde buffers tagged enums, so some errors arrive without a span: then the first
-            // unquoted float is the culprit of a "float" message.
-            let line = e
-                .span()
-                .map(|s| source[..s.start.min(source.len())].lines().count().max(1))
-                .or_else(|| {
-                    if !e.message().contains("float") {
-                        return None;
-                    }
-                    source
-                        .lines()
-                        .position(|l| {
-                            l.split_once('=').is_some_and(|(_, v)| {
-                                let v = v.trim();
-                                !v.starts_with('"')
-                                    && v.parse::<f64>().is_ok()
-                                    && v.parse::<i64>().is_err()
-                            })
-                        })
-                        .map(|i| i + 1)
-                });
-            let location = line
-                .and_then(|l| {
-                    source
-                        .lines()
-                        .nth(l - 1)
-                        .map(|t| format!(" line {l} (`{}`)", t.trim()))
+        let fail = |e: toml::de::Error| locate(path, source, &e);
+        let table: toml::Table = toml::from_str(source).map_err(fail)?;
+        let kind = match table.get("kind") {
+            Some(toml::Value::String(k)) => k.clone(),
+            Some(_) => {
+                return Err(Error::Scenario {
+                    path: path.to_string(),
+                    location: key_location(source, "kind"),
+                    reason: "`kind` must be a string: toy, theorem, schedule or train".into(),
                 })
-                .unwrap_or_default();
-            Error::Scenario {
-                path: path.to_string(),
-                location,
-                reason: e.message().replace('\n', " "),
             }
-        })
+            None => {
+                return Err(Error::Scenario {
+                    path: path.to_string(),
+                    location: String::new(),
+                    reason: "missing key `kind` (toy, theorem, schedule or train)".into(),
+                })
+            }
+        };
+        match kind.as_str() {
+            "toy" => toml::from_str(source).map(Scenario::Toy),
+            "theorem" => toml::from_str(source).map(Scenario::Theorem),
+            "schedule" => toml::from_str(source).map(Scenario::Schedule),
+            "train" => toml::from_str(source).map(Scenario::Train),
+            other => {
+                return Err(Error::Scenario {
+                    path: path.to_string(),
+                    location: key_location(source, "kind"),
+                    reason: format!(
+                        "unknown kind \"{}\" (expected toy, theorem, schedule or train)",
+                        crate::error::shorten(other)
+                    ),
+                })
+            }
+        }
+        .map_err(fail)
     }
 
     /// What the file expects.
@@ -239,7 +244,7 @@ impl Scenario {
                 push(&mut a, "min-lr", text(&s.min_lr));
                 push(&mut a, "warmup-epochs", num(&s.warmup_epochs));
                 push(&mut a, "csv", s.csv.clone());
-                push(&mut a, "kind", s.kind.clone());
+                push(&mut a, "kind", s.conversion.clone());
                 push(&mut a, "format", s.format.clone());
                 push(&mut a, "every", num(&s.every));
             }
@@ -268,5 +273,71 @@ impl Scenario {
             }
         }
         a
+    }
+}
+
+/// ` line N (`text`)` for the first line that sets `key`, or nothing.
+pub fn key_location(source: &str, key: &str) -> String {
+    source
+        .lines()
+        .position(|l| {
+            l.split_once('=')
+                .is_some_and(|(k, _)| k.trim().trim_matches('"') == key)
+        })
+        .map(|i| line_location(source, i + 1))
+        .unwrap_or_default()
+}
+
+/// ` line N (`text`)`, the text shortened (a position past the end names the last line).
+fn line_location(source: &str, line: usize) -> String {
+    let line = line.clamp(1, source.lines().count().max(1));
+    source
+        .lines()
+        .nth(line - 1)
+        .map(|t| format!(" line {line} (`{}`)", crate::error::shorten(t.trim())))
+        .unwrap_or_default()
+}
+
+/// A TOML or type error as one line: file, line, key (from the line's text) and reason.
+fn locate(path: &str, source: &str, e: &toml::de::Error) -> Error {
+    let location = e
+        .span()
+        .map(|s| {
+            let start = s.start.min(source.len());
+            // A span may start at a line break; count the lines before its first character.
+            let line = source[..start].matches('\n').count() + 1;
+            line_location(source, line)
+        })
+        .unwrap_or_default();
+    Error::Scenario {
+        path: path.to_string(),
+        location,
+        reason: e.message().replace('\n', " "),
+    }
+}
+
+/// An error raised for a flag while running a scenario, told in the file's terms: the key that
+/// set the flag and its line (`--weight-decay` → `weight_decay`). Flags the file does not set
+/// (defaults, command-line overrides) keep the flag's name.
+pub fn in_file(path: &str, source: &str, error: Error) -> Error {
+    let field = match &error {
+        Error::Invalid { field, .. }
+        | Error::Parse { field, .. }
+        | Error::Unsupported { field, .. } => field.clone(),
+        _ => return error,
+    };
+    let Some(flag) = field.strip_prefix("--") else {
+        return error;
+    };
+    let key = flag.split_whitespace().next().unwrap_or(flag).replace('-', "_");
+    let key = if key == "kind" { "conversion".to_string() } else { key };
+    let location = key_location(source, &key);
+    if location.is_empty() {
+        return error;
+    }
+    Error::Scenario {
+        path: path.to_string(),
+        location,
+        reason: format!("key `{key}`: {error}"),
     }
 }

@@ -222,16 +222,11 @@ fn check_budget(args: &ToyArgs) -> Result<()> {
             ("--lr", &args.lr),
             ("--weight-decay", &args.weight_decay),
             ("--momentum", &args.momentum),
-            ("--init", &args.init),
         ] {
-            let bits = 4 * text.len() as u64;
-            if bits > budget::MAX_EXACT_BITS / 64 {
-                return Err(Error::invalid(
-                    flag,
-                    text,
-                    "too many digits for an exact run (sizes grow about 4x per step)",
-                ));
-            }
+            budget::exact_input(flag, text)?;
+        }
+        for entry in args.init.split(',') {
+            budget::exact_input("--init", entry)?;
         }
     }
     Ok(())

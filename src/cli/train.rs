@@ -134,13 +134,41 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
     if args.iters_per_epoch == Some(0) {
         return Err(Error::invalid("--iters-per-epoch", 0, "must be at least 1"));
     }
+    let why = "the per-iteration LR plan is kept in memory";
+    crate::budget::at_most("--epochs", args.epochs as u64, 100_000, why)?;
+    crate::budget::at_most(
+        "--batch-size",
+        args.batch_size as u64,
+        65_536,
+        "one batch is one tensor on the device",
+    )?;
+    crate::budget::at_most(
+        "--equivalence-steps",
+        args.equivalence_steps as u64,
+        100_000,
+        "both runs are kept in memory",
+    )?;
+    if let Some(iters) = args.iters_per_epoch {
+        crate::budget::product(
+            &[("--epochs", args.epochs as u64), ("--iters-per-epoch", iters as u64)],
+            100_000_000,
+            why,
+        )?;
+    }
     let positive = |field: &str, text: &str| -> Result<()> {
         let v = crate::scalar::parse_rational(text).map_err(|e| e.in_field(field))?;
-        if v > num_rational::BigRational::from_integer(0.into()) {
-            Ok(())
-        } else {
-            Err(Error::invalid(field, text, "must be positive"))
+        if v <= num_rational::BigRational::from_integer(0.into()) {
+            return Err(Error::invalid(field, text, "must be positive"));
         }
+        let log10 = <crate::scalar::Mp as crate::scalar::Field>::from_rational(&v).log10_abs();
+        if !(-300.0..=300.0).contains(&log10) {
+            return Err(Error::invalid(
+                field,
+                text,
+                "must be between 1e-300 and 1e300 (the runs use f64 and f32)",
+            ));
+        }
+        Ok(())
     };
     positive("--lr", &args.lr)?;
     positive("--weight-decay", &args.weight_decay)?;
@@ -166,6 +194,9 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         })
         .collect::<Result<_>>()?;
     crate::optim::check_milestones("--milestones", &milestones)?;
+    if let Some(&last) = milestones.last() {
+        crate::budget::at_most("--milestones", last as u64, 100_000, "epochs")?;
+    }
     let runs: Vec<RunKind> = args
         .compare
         .split(',')

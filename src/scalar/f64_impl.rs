@@ -22,6 +22,22 @@ impl Field for f64 {
         *self
     }
 
+    /// Reads text exactly, then rounds once; a value beyond f64's range (it would round to ±inf,
+    /// or a nonzero value to 0) is an error, never a silent inf or 0.
+    fn parse(text: &str) -> crate::error::Result<Self> {
+        let exact = super::parse_rational(text)?;
+        let value = Self::from_rational(&exact);
+        let underflows = value == 0.0 && !num_traits::Zero::is_zero(&exact);
+        if !value.is_finite() || underflows {
+            return Err(crate::error::Error::Parse {
+                field: "number".into(),
+                value: crate::error::shorten(text),
+                reason: "beyond the range of f64; use --arith mp".into(),
+            });
+        }
+        Ok(value)
+    }
+
     fn size_bits(&self) -> u64 {
         64
     }

@@ -29,13 +29,11 @@ pub fn wd_shadow<T: Field>(lr: &[T], weight_decay: &[T], momentum: &T) -> Vec<T>
 /// η̃_t = η_t / (Z_t Z_{t+1}); errors if some Z_t ≤ 0 (the theorem needs Z_t > 0).
 pub fn exact_schedule<T: Field>(lr: &[T], shadow: &[T]) -> Result<Vec<T>> {
     if let Some(t) = shadow.iter().position(|z| *z <= T::zero()) {
+        // Z_t is driven by the product λη (and γ): name both flags.
         return Err(Error::invalid(
-            "--weight-decay",
-            &shadow[t],
-            format!(
-                "the WD shadow Z_t reaches {} at step {t}; T3 needs Z_t > 0 (lower λη)",
-                shadow[t]
-            ),
+            "--lr and --weight-decay",
+            format!("Z_{t} = {:.4e}", shadow[t].to_f64()),
+            "the WD shadow must stay positive for T3; lower lr*wd",
         ));
     }
     Ok(lr

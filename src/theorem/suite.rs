@@ -638,6 +638,15 @@ pub fn run_suite(
 
 /// Bad input is reported before any work: ranges of η, λ, γ and T2's real-root bound.
 pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
+    let exact = cfg
+        .arithmetics
+        .as_ref()
+        .is_none_or(|a| a.contains(&Arith::Rational));
+    if exact {
+        crate::budget::exact_input("--lr", &cfg.lr)?;
+        crate::budget::exact_input("--weight-decay", &cfg.weight_decay)?;
+        crate::budget::exact_input("--momentum", &cfg.momentum)?;
+    }
     let p = Params::<BigRational>::read(cfg, 1)?;
     let zero = BigRational::from_int(0);
     if p.lr <= zero {
@@ -661,12 +670,18 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
     // Real roots: (1 + γ − λη)² ≥ 4γ with 1 + γ − λη > 0, i.e. λη ≤ (1 − √γ)².
     let b = one.clone() + p.momentum.clone() - p.lr.clone() * p.weight_decay.clone();
     if b <= zero || b.clone() * b < BigRational::from_int(4) * p.momentum.clone() {
+        let product = (p.lr.clone() * p.weight_decay.clone()).to_f64();
+        let product = if product.is_finite() {
+            format!("{product:.3e}")
+        } else {
+            "beyond 1e308".into()
+        };
         return Err(Error::invalid(
-            "--weight-decay",
-            &cfg.weight_decay,
+            "--lr",
+            &cfg.lr,
             format!(
-                "lr*wd = {} exceeds (1 - sqrt(momentum))^2 = {:.6}: T2's alpha would be complex",
-                (p.lr.clone() * p.weight_decay.clone()).to_f64(),
+                "lr*wd = {product} with --weight-decay {} exceeds (1 - sqrt(momentum))^2 = {:.6}: T2's alpha would be complex",
+                crate::error::shorten(&cfg.weight_decay),
                 (1.0 - p.momentum.to_f64().sqrt()).powi(2)
             ),
         ));

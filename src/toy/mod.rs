@@ -15,7 +15,7 @@ pub mod verdict;
 
 use serde::Serialize;
 
-use crate::budget::MAX_EXACT_BITS;
+use crate::budget::{EXACT_GROWTH_PER_STEP, MAX_EXACT_BITS};
 use crate::error::{Error, Result};
 use crate::linalg::{angle_deg, norm_sq, to_f64, Vector};
 use crate::loss::Objective;
@@ -102,7 +102,7 @@ impl<T: Field> ToySetup<T> {
             return Err(Error::invalid(
                 "--tolerance",
                 self.tolerance,
-                "must be positive",
+                "must be positive and finite",
             ));
         }
         Ok(())
@@ -246,12 +246,15 @@ pub fn run_regime<T: Field>(
         let w = &obs.state.params;
         if T::EXACT {
             let bits = w.iter().map(Field::size_bits).max().unwrap_or(0);
-            if bits > MAX_EXACT_BITS {
+            // Sizes grow about 4x a step: stop before a step whose result would outgrow the
+            // budget, not after it (that one step could take minutes).
+            let next = bits.saturating_mul(EXACT_GROWTH_PER_STEP);
+            if obs.loss.is_some() && next > MAX_EXACT_BITS {
                 stopped = Some(Error::invalid(
                     "--steps",
                     setup.steps,
                     format!(
-                        "exact numbers reached {bits} bits at step {} (budget {MAX_EXACT_BITS}); use fewer steps, simpler inputs or --arith mp",
+                        "exact numbers have {bits} bits at step {} and grow ~4x a step (budget {MAX_EXACT_BITS}); use fewer steps or --arith mp",
                         obs.step
                     ),
                 ));

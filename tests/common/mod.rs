@@ -1,4 +1,5 @@
 //! Helpers shared by the binary's tests.
+#![allow(dead_code)] // each test binary uses a subset of the helpers
 
 use assert_cmd::Command;
 

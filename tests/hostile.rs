@@ -1,0 +1,336 @@
+//! Hostile input, as a hostile user would type it: every numeric flag of every subcommand with
+//! negative, zero, NaN, infinite, huge, tiny, overflowing and garbage values, and random
+//! command lines. Every case must end in exit 0 or 1 (a run) or 2 (a one-line error of at most
+//! 200 characters naming the flag), never in a panic, an abort or a hang; and no table may print
+//! `inf` or `NaN`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::verify;
+use proptest::prelude::*;
+
+/// The values tried on every numeric flag.
+const HOSTILE: &[&str] = &[
+    "-1",
+    "0",
+    "1",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "1e308",
+    "1e-320",
+    "1e10000",
+    "1e-10000",
+    "1000000000000",
+    "18446744073709551615",
+    "99999999999999999999999999",
+    "garbage",
+    "",
+    "1,2",
+    "0x10",
+    "1/0",
+    "1\n2",
+    "\u{1b}[31m1",
+];
+
+/// Each subcommand with a cheap base command line and its numeric flags. The time limit makes a
+/// valid but huge request (10⁷ steps) end in its budget error within seconds.
+fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
+    vec![
+        (
+            vec!["toy", "--no-plots", "--quiet", "--steps", "40", "--time-limit", "20"],
+            vec![
+                "--samples",
+                "--seed",
+                "--precision",
+                "--lr",
+                "--weight-decay",
+                "--momentum",
+                "--steps",
+                "--init",
+                "--tolerance",
+                "--max-exact-steps",
+                "--time-limit",
+            ],
+        ),
+        (
+            vec![
+                "toy",
+                "--no-plots",
+                "--quiet",
+                "--steps",
+                "4",
+                "--arith",
+                "rational",
+                "--loss",
+                "normalized-quadratic",
+                "--time-limit",
+                "20",
+            ],
+            vec!["--lr", "--weight-decay", "--momentum", "--init", "--steps"],
+        ),
+        (
+            vec![
+                "theorem",
+                "--no-plots",
+                "--quiet",
+                "--model",
+                "rayleigh",
+                "--claim",
+                "T1",
+                "--steps",
+                "40",
+                "--exact-steps",
+                "3",
+                "--time-limit",
+                "20",
+            ],
+            vec![
+                "--steps",
+                "--exact-steps",
+                "--max-exact-steps",
+                "--precision",
+                "--lr",
+                "--weight-decay",
+                "--momentum",
+                "--seed",
+                "--threads",
+                "--time-limit",
+            ],
+        ),
+        (
+            vec![
+                "schedule",
+                "--no-plots",
+                "--epochs",
+                "3",
+                "--iters-per-epoch",
+                "10",
+                "--milestones",
+                "1,2",
+            ],
+            vec![
+                "--lr",
+                "--weight-decay",
+                "--momentum",
+                "--iters-per-epoch",
+                "--epochs",
+                "--milestones",
+                "--decay-factor",
+                "--min-lr",
+                "--warmup-epochs",
+                "--every",
+            ],
+        ),
+        (
+            vec!["train", "--epochs", "1", "--no-plots", "--quiet"],
+            vec![
+                "--groups",
+                "--epochs",
+                "--batch-size",
+                "--iters-per-epoch",
+                "--lr",
+                "--weight-decay",
+                "--momentum",
+                "--milestones",
+                "--decay-factor",
+                "--seed",
+                "--renorm-threshold",
+                "--eps",
+                "--equivalence-steps",
+            ],
+        ),
+    ]
+}
+
+/// What one invocation did.
+struct Ran {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    seconds: f64,
+}
+
+fn run(args: &[String]) -> Ran {
+    let start = Instant::now();
+    let out = verify()
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("runs");
+    Ran {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// The rules every case obeys; Err says which one broke.
+fn judge(args: &[String], ran: &Ran, flag: Option<&str>) -> Result<(), String> {
+    let case = format!("{args:?}");
+    if ran.stderr.contains("panicked") || ran.stderr.contains("RUST_BACKTRACE") {
+        return Err(format!("{case}: panicked: {}", ran.stderr));
+    }
+    match ran.code {
+        Some(0) | Some(1) => {}
+        Some(2) => {
+            let lines: Vec<&str> = ran.stderr.lines().collect();
+            if lines.len() != 1 {
+                return Err(format!("{case}: error is not one line: {:?}", ran.stderr));
+            }
+            let line = lines[0];
+            if !line.starts_with("verify: ") {
+                return Err(format!("{case}: error without the program name: {line}"));
+            }
+            if line.chars().count() > 200 {
+                return Err(format!("{case}: error longer than 200 characters: {line}"));
+            }
+            if line.chars().any(|c| c.is_control()) {
+                return Err(format!("{case}: raw control character in: {line:?}"));
+            }
+            // The default build answers every valid `train` with the feature it lacks.
+            let no_backend = line.contains("needs the `tch` cargo feature");
+            if let Some(flag) = flag.filter(|_| !no_backend) {
+                if !line.contains(flag) {
+                    return Err(format!("{case}: error does not name {flag}: {line}"));
+                }
+            }
+        }
+        other => return Err(format!("{case}: exit {other:?}, stderr {}", ran.stderr)),
+    }
+    for word in ran.stdout.split(|c: char| c.is_whitespace() || c == ',') {
+        if ["inf", "-inf", "NaN", "nan"].contains(&word) {
+            return Err(format!("{case}: prints {word}: {}", ran.stdout));
+        }
+    }
+    if ran.seconds > 60.0 {
+        return Err(format!("{case}: took {:.0} s", ran.seconds));
+    }
+    Ok(())
+}
+
+#[test]
+fn every_numeric_flag_with_every_hostile_value() {
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    let mut codes = [0usize; 3];
+    for (base, flags) in commands() {
+        for flag in flags {
+            for value in HOSTILE {
+                let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+                args.push(format!("{flag}={value}"));
+                let ran = run(&args);
+                cases += 1;
+                if ran.seconds > 2.0 {
+                    eprintln!("slow: {:.1} s {args:?}", ran.seconds);
+                }
+                if let Some(c @ 0..=2) = ran.code {
+                    codes[c as usize] += 1;
+                }
+                // A clap error for an empty value may name the flag as `--lr <LR>`; ours name
+                // it as `--lr`: both contain the flag.
+                if let Err(e) = judge(&args, &ran, (ran.code == Some(2)).then_some(flag)) {
+                    failures.push(e);
+                }
+            }
+        }
+    }
+    eprintln!(
+        "hostile flags: {cases} cases, exit 0: {}, exit 1: {}, exit 2: {}",
+        codes[0], codes[1], codes[2]
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} cases broke a rule:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Overflow-prone combinations, each a product of two valid counts.
+#[test]
+fn overflowing_products_are_refused_by_name() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["schedule", "--no-plots", "--epochs", "6148914691236517206", "--iters-per-epoch", "3"],
+            "--iters-per-epoch",
+        ),
+        (
+            &["schedule", "--no-plots", "--warmup-epochs", "4611686018427387905"],
+            "--warmup-epochs",
+        ),
+        (
+            &["schedule", "--no-plots", "--milestones", "80,9223372036854775807"],
+            "--milestones",
+        ),
+        (
+            &["toy", "--no-plots", "--data", "sample", "--samples", "1000000", "--init", "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1"],
+            "--samples",
+        ),
+        (&["toy", "--no-plots", "--steps", "9999999"], "--steps"),
+        (&["theorem", "--no-plots", "--threads", "1000000000000"], "--threads"),
+        (&["theorem", "--no-plots", "--threads", "0"], "--threads"),
+        (&["schedule", "--no-plots", "--csv", "x.csv"], "--csv"),
+    ];
+    for (args, flag) in cases {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let ran = run(&args);
+        assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
+        judge(&args, &ran, Some(flag)).unwrap();
+    }
+}
+
+/// A run that produces NaN/inf reports "diverged", never "converged", and prints no `inf`.
+#[test]
+fn a_diverging_run_is_a_verdict_not_a_number() {
+    for arith in [&["--arith", "f64"][..], &["--arith", "mp", "--precision", "64"][..]] {
+        let mut args: Vec<String> = ["toy", "--no-plots", "--quiet", "--lr", "1e308", "--steps", "30", "--json"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(arith.iter().map(|s| s.to_string()));
+        let ran = run(&args);
+        judge(&args, &ran, None).unwrap();
+        assert_eq!(ran.code, Some(1), "{args:?}");
+        let json: serde_json::Value = serde_json::from_str(&ran.stdout).expect("json");
+        for r in json["regimes"].as_array().expect("regimes") {
+            assert_eq!(r["converged"], false, "{args:?}: {r}");
+            assert!(r["diverged_at"].is_u64(), "{args:?}: {r}");
+        }
+    }
+}
+
+fn flag_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(HOSTILE.to_vec()).prop_map(str::to_string),
+        any::<i64>().prop_map(|v| v.to_string()),
+        any::<f64>().prop_map(|v| format!("{v:e}")),
+        "[0-9./e-]{1,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Random command lines: up to four random flags of one subcommand with random values.
+    #[test]
+    fn random_command_lines_never_panic(
+        which in 0usize..5,
+        picks in prop::collection::vec((0usize..16, flag_value()), 1..4),
+    ) {
+        let commands = commands();
+        let (base, flags) = &commands[which];
+        let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        for (i, value) in &picks {
+            args.push(format!("{}={value}", flags[i % flags.len()]));
+        }
+        let ran = run(&args);
+        if let Err(e) = judge(&args, &ran, None) {
+            prop_assert!(false, "{}", e);
+        }
+    }
+}
