@@ -41,7 +41,15 @@ const HOSTILE: &[&str] = &[
 fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
     vec![
         (
-            vec!["toy", "--no-plots", "--quiet", "--steps", "40", "--time-limit", "20"],
+            vec![
+                "toy",
+                "--no-plots",
+                "--quiet",
+                "--steps",
+                "40",
+                "--time-limit",
+                "20",
+            ],
             vec![
                 "--samples",
                 "--seed",
@@ -287,11 +295,23 @@ fn overflowing_products_are_refused_by_name() {
 /// A run that produces NaN/inf reports "diverged", never "converged", and prints no `inf`.
 #[test]
 fn a_diverging_run_is_a_verdict_not_a_number() {
-    for arith in [&["--arith", "f64"][..], &["--arith", "mp", "--precision", "64"][..]] {
-        let mut args: Vec<String> = ["toy", "--no-plots", "--quiet", "--lr", "1e308", "--steps", "30", "--json"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    for arith in [
+        &["--arith", "f64"][..],
+        &["--arith", "mp", "--precision", "64"][..],
+    ] {
+        let mut args: Vec<String> = [
+            "toy",
+            "--no-plots",
+            "--quiet",
+            "--lr",
+            "1e308",
+            "--steps",
+            "30",
+            "--json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         args.extend(arith.iter().map(|s| s.to_string()));
         let ran = run(&args);
         judge(&args, &ran, None).unwrap();
@@ -333,4 +353,116 @@ proptest! {
             prop_assert!(false, "{}", e);
         }
     }
+}
+
+/// A reader that closes the pipe ends every command quietly with 141 (128 + SIGPIPE).
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    let cases: &[&[&str]] = &[
+        &["toy", "--no-plots", "--quiet", "--steps", "200"],
+        &["toy", "--no-plots", "--quiet", "--steps", "200", "--json"],
+        &[
+            "theorem",
+            "--no-plots",
+            "--quiet",
+            "--model",
+            "rayleigh",
+            "--claim",
+            "T1",
+            "--steps",
+            "20",
+        ],
+        &[
+            "theorem",
+            "--no-plots",
+            "--quiet",
+            "--model",
+            "rayleigh",
+            "--claim",
+            "T1",
+            "--steps",
+            "20",
+            "--json",
+        ],
+        &["schedule", "--no-plots", "--format", "csv"],
+        &[
+            "run",
+            "scenarios/toy_quadratic.toml",
+            "--no-plots",
+            "--quiet",
+            "--steps",
+            "50",
+        ],
+        &["--help"],
+        &["--version"],
+        &["toy", "--help"],
+    ];
+    for args in cases {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+            .args(*args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+    }
+}
+
+fn complete_png(bytes: &[u8]) -> bool {
+    const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+    bytes.starts_with(SIGNATURE)
+        && bytes.len() > 20
+        && &bytes[bytes.len() - 8..bytes.len() - 4] == b"IEND"
+}
+
+/// Ctrl-C while figures are being written: exit 130, no temporary file left, and every figure in
+/// the directory (the previous ones included) is a complete PNG.
+#[test]
+fn an_interrupt_leaves_no_broken_files() {
+    let dir = std::env::temp_dir().join(format!("explr-int-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let first = verify()
+        .args(["toy", "--quiet", "--steps", "300", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(first.status.code().is_some_and(|c| c <= 1));
+    let before = std::fs::read(dir.join("toy.png")).unwrap();
+    assert!(complete_png(&before));
+    for delay_ms in [300u64, 1500, 4000] {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+            .args(["plot", "--quiet", "--out"])
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawns");
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "after {delay_ms} ms: {err}");
+        assert_eq!(err.trim(), "verify: interrupted");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(!name.starts_with('.'), "temporary file left: {name}");
+            if name.ends_with(".png") {
+                assert!(
+                    complete_png(&std::fs::read(&path).unwrap()),
+                    "{name} is broken"
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -74,10 +74,7 @@ fn clap_error_line(e: &clap::Error) -> String {
     // (escaped by the caller), so cut at the blank line, not at the first line break.
     let text = e.to_string();
     let first = text.split("\n\n").next().unwrap_or("invalid arguments");
-    first
-        .trim_end()
-        .trim_start_matches("error: ")
-        .to_string()
+    first.trim_end().trim_start_matches("error: ").to_string()
 }
 
 /// Runs the CLI on `args` and returns the process exit code.

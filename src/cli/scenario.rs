@@ -329,8 +329,16 @@ pub fn in_file(path: &str, source: &str, error: Error) -> Error {
     let Some(flag) = field.strip_prefix("--") else {
         return error;
     };
-    let key = flag.split_whitespace().next().unwrap_or(flag).replace('-', "_");
-    let key = if key == "kind" { "conversion".to_string() } else { key };
+    let key = flag
+        .split_whitespace()
+        .next()
+        .unwrap_or(flag)
+        .replace('-', "_");
+    let key = if key == "kind" {
+        "conversion".to_string()
+    } else {
+        key
+    };
     let location = key_location(source, &key);
     if location.is_empty() {
         return error;

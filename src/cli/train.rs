@@ -150,7 +150,10 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
     )?;
     if let Some(iters) = args.iters_per_epoch {
         crate::budget::product(
-            &[("--epochs", args.epochs as u64), ("--iters-per-epoch", iters as u64)],
+            &[
+                ("--epochs", args.epochs as u64),
+                ("--iters-per-epoch", iters as u64),
+            ],
             100_000_000,
             why,
         )?;
@@ -258,11 +261,12 @@ fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
     };
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let json = out.join("train_log.json");
-    std::fs::write(
+    crate::files::write_bytes(
         &json,
-        serde_json::to_string_pretty(report).unwrap_or_default(),
-    )
-    .map_err(|e| io(&json, e))?;
+        serde_json::to_string_pretty(report)
+            .unwrap_or_default()
+            .as_bytes(),
+    )?;
     let mut csv = String::from("run,epoch,train_loss,train_accuracy,test_loss,test_accuracy,log10_lr,log10_w_norm_sq,log10_effective_lr,angle_deg,agreement,renormalizations\n");
     for r in &report.epochs {
         let total = r
@@ -289,7 +293,7 @@ fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
         ));
     }
     let path = out.join("train_log.csv");
-    std::fs::write(&path, csv).map_err(|e| io(&path, e))
+    crate::files::write_bytes(&path, csv.as_bytes())
 }
 
 /// Runs `verify train`.

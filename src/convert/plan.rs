@@ -109,7 +109,7 @@ impl SchedulePlan {
         }
         let positive = |field: &str, text: &str| -> Result<()> {
             let v = Mp::parse(text).map_err(|e| e.in_field(field))?;
-            if !(v > Mp::from_int(0)) {
+            if v <= Mp::from_int(0) {
                 return Err(Error::invalid(field, text, "must be positive"));
             }
             // Rows report η_t and its equivalent as f64: keep inputs well inside its range.

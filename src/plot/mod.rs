@@ -128,7 +128,7 @@ fn drawable(log_y: bool, p: &(f64, f64)) -> bool {
         && y.is_finite()
         && x.abs() < DRAWABLE
         && y.abs() < DRAWABLE
-        && (!log_y || (y > 0.0 && y > 1.0 / DRAWABLE))
+        && (!log_y || y > 1.0 / DRAWABLE)
 }
 
 /// The points of a series that will be drawn, reduced to about [`MAX_POINTS`].
@@ -311,9 +311,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("explr-plot-{}", std::process::id()));
         let path = dir.join(format!("{name}.png"));
         let target = path.clone();
+        let title = name.to_string();
         let (send, receive) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let _ = send.send(draw_figure(&target, name, &panels, 2, (320, 240)));
+            let _ = send.send(draw_figure(&target, &title, &panels, 2, (320, 240)));
         });
         let outcome = receive
             .recv_timeout(std::time::Duration::from_secs(60))
@@ -367,7 +368,7 @@ mod tests {
         points[777_777].1 = 50.0;
         let kept = thin(&points, true);
         assert!(kept.len() <= MAX_POINTS + 3, "{}", kept.len());
-        assert!(kept.iter().any(|p| p.1 == 50.0), "the spike survives");
+        assert!(kept.iter().any(|p| p.1 > 49.0), "the spike survives");
     }
 
     #[test]

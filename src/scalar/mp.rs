@@ -219,7 +219,7 @@ mod tests {
         with_precision(64, || {
             let huge = Mp::from_int(10).powi(308);
             assert!(!huge.exp().to_f64().is_finite());
-            assert_eq!((-huge).exp().to_f64(), 0.0);
+            assert!(<Mp as num_traits::Zero>::is_zero(&(-huge).exp()));
             assert!((Mp::from_int(-700).exp().to_f64() / (-700f64).exp() - 1.0).abs() < 1e-12);
         });
     }

@@ -361,10 +361,12 @@ pub fn train_run(
             "meta".into(),
             Tensor::from_slice(&[(epoch + 1) as f64, log10_lr_scale, renormalizations as f64]),
         ));
-        Tensor::save_multi(&named, &ckpt).map_err(|e| io(&ckpt, e))?;
+        crate::files::write_atomically(&ckpt, |tmp| {
+            Tensor::save_multi(&named, tmp).map_err(|e| io(&ckpt, e))
+        })?;
         let rp = records_path(cfg, kind);
         let json = serde_json::to_string(&(&records, &predictions)).map_err(|e| io(&rp, e))?;
-        std::fs::write(&rp, json).map_err(|e| io(&rp, e))?;
+        crate::files::write_bytes(&rp, json.as_bytes())?;
     }
     Ok(RunResult {
         records,
