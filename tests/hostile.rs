@@ -134,6 +134,19 @@ fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
             ],
         ),
         (
+            vec![
+                "run",
+                "scenarios/toy_quadratic.toml",
+                "--no-plots",
+                "--quiet",
+            ],
+            vec!["--steps", "--precision"],
+        ),
+        (
+            vec!["run", "scenarios/theorem_t1.toml", "--no-plots", "--quiet"],
+            vec!["--steps", "--precision"],
+        ),
+        (
             vec!["train", "--epochs", "1", "--no-plots", "--quiet"],
             vec![
                 "--groups",
@@ -339,7 +352,7 @@ proptest! {
     /// Random command lines: up to four random flags of one subcommand with random values.
     #[test]
     fn random_command_lines_never_panic(
-        which in 0usize..5,
+        which in 0usize..7,
         picks in prop::collection::vec((0usize..16, flag_value()), 1..4),
     ) {
         let commands = commands();

@@ -186,8 +186,74 @@ fn mutate(source: &str, choice: usize, line: usize, token: usize) -> String {
     lines.join("\n")
 }
 
+/// Every key any scenario kind knows, plus one no kind knows.
+const KEYS: &[&str] = &[
+    "title",
+    "expect",
+    "loss",
+    "data",
+    "samples",
+    "seed",
+    "arith",
+    "precision",
+    "lr",
+    "weight_decay",
+    "momentum",
+    "steps",
+    "init",
+    "tolerance",
+    "max_exact_steps",
+    "exact_steps",
+    "convention",
+    "model",
+    "claim",
+    "iters_per_epoch",
+    "epochs",
+    "schedule",
+    "milestones",
+    "decay_factor",
+    "min_lr",
+    "warmup_epochs",
+    "csv",
+    "conversion",
+    "format",
+    "every",
+    "norm",
+    "groups",
+    "batch_size",
+    "compare",
+    "device",
+    "no_augment",
+    "renorm_threshold",
+    "eps",
+    "no_such_key",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Scenario files written from scratch (any kind, any keys, hostile values) are valid or
+    /// rejected by one line that says where: a line and key, the missing key, or the flag.
+    #[test]
+    fn generated_scenarios_are_valid_or_located(
+        kind in 0usize..5,
+        lines in prop::collection::vec((0usize..64, 0usize..64), 0..6),
+    ) {
+        let kinds = ["\"toy\"", "\"theorem\"", "\"schedule\"", "\"train\"", "\"nope\""];
+        let mut text = format!("kind = {}\n", kinds[kind]);
+        for (k, v) in lines {
+            text.push_str(&format!("{} = {}\n", KEYS[k % KEYS.len()], TOKENS[v % TOKENS.len()]));
+        }
+        let path = Path::new("generated.toml");
+        if let Err(e) = validate_scenario(path, &text) {
+            let message = e.to_string();
+            prop_assert_eq!(message.lines().count(), 1, "{}", message);
+            prop_assert!(
+                message.contains(" line ") || message.contains("missing key") || message.contains("invalid --") || message.contains("unsupported --"),
+                "{}\n{}", text, message
+            );
+        }
+    }
 
     /// Mutated scenario files are either valid or rejected with a one-line error; never a panic.
     #[test]

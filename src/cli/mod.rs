@@ -70,11 +70,17 @@ pub struct RunArgs {
 }
 
 fn clap_error_line(e: &clap::Error) -> String {
-    // clap's message is a paragraph, a blank line and a hint; a value in it may hold newlines
-    // (escaped by the caller), so cut at the blank line, not at the first line break.
+    // clap's message is a paragraph (with an indented list of possible values, say), a blank
+    // line and a hint; a value in it may hold newlines. Keep the paragraph, joined into one line.
     let text = e.to_string();
     let first = text.split("\n\n").next().unwrap_or("invalid arguments");
-    first.trim_end().trim_start_matches("error: ").to_string()
+    first
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_start_matches("error: ")
+        .to_string()
 }
 
 /// Runs the CLI on `args` and returns the process exit code.
@@ -157,8 +163,8 @@ fn scenario_argv(
                             format!("does not apply to the scenario {name}"),
                         ));
                     }
-                    argv.push(f.to_string());
-                    argv.push(v);
+                    // `--flag=value`, so a value such as `-inf` is never read as a flag.
+                    argv.push(format!("{f}={v}"));
                 }
                 Ok(())
             };
@@ -188,10 +194,22 @@ fn scenario_argv(
             argv.push("--quiet".into());
         }
     }
-    let cli = Cli::try_parse_from(&argv).map_err(|e| crate::error::Error::Scenario {
-        path: name.clone(),
-        location: String::new(),
-        reason: clap_error_line(&e),
+    let cli = Cli::try_parse_from(&argv).map_err(|e| {
+        // The flag clap rejected (`--loss <LOSS>`) is the file's key `loss`.
+        let key = match e.get(clap::error::ContextKind::InvalidArg) {
+            Some(clap::error::ContextValue::String(arg)) => arg
+                .trim_start_matches("--")
+                .split(['=', ' '])
+                .next()
+                .unwrap_or("")
+                .replace('-', "_"),
+            _ => String::new(),
+        };
+        crate::error::Error::Scenario {
+            path: name.clone(),
+            location: scenario::key_location(source, &key),
+            reason: clap_error_line(&e),
+        }
     })?;
     Ok((parsed, cli))
 }
@@ -207,10 +225,32 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<Outcome> {
     let source = read(&args.file)?;
     let name = args.file.display().to_string();
     let (_, cli) = scenario_argv(&args.file, &source, Some(&args))?;
+    // Flags given on the command line are blamed as flags, not as the file's keys.
+    let overridden: Vec<&str> = [
+        ("--steps", args.steps.is_some()),
+        ("--arith", args.arith.is_some()),
+        ("--precision", args.precision.is_some()),
+        ("--out", args.out.is_some()),
+    ]
+    .iter()
+    .filter(|(_, given)| *given)
+    .map(|(flag, _)| *flag)
+    .collect();
     execute(cli.command).map_err(|e| match e.downcast::<crate::error::Error>() {
+        Ok(error) if blames_any(&error, &overridden) => error.into(),
         Ok(error) => scenario::in_file(&name, &source, error).into(),
         Err(other) => other,
     })
+}
+
+fn blames_any(error: &crate::error::Error, flags: &[&str]) -> bool {
+    use crate::error::Error;
+    match error {
+        Error::Invalid { field, .. }
+        | Error::Parse { field, .. }
+        | Error::Unsupported { field, .. } => flags.contains(&field.as_str()),
+        _ => false,
+    }
 }
 
 /// Parses and validates a scenario without running it: Ok(expected outcome) or the one-line

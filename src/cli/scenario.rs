@@ -114,8 +114,8 @@ pub enum Scenario {
 
 fn push(args: &mut Vec<String>, flag: &str, value: Option<String>) {
     if let Some(v) = value {
-        args.push(format!("--{flag}"));
-        args.push(v);
+        // `--flag=value`, so a value such as "-inf" is never read as a flag.
+        args.push(format!("--{flag}={v}"));
     }
 }
 

@@ -47,9 +47,11 @@ pub struct ClaimResult {
 }
 
 impl ClaimResult {
-    /// True when the verdict matches the expectation.
+    /// True when the verdict matches the expectation. A discrepancy that is not a finite
+    /// number (a diverged run) is never as expected: a negative control must fail by a measured
+    /// margin, not by overflowing.
     pub fn as_expected(&self) -> bool {
-        self.holds == (self.expected == Expected::Hold)
+        self.discrepancy.is_finite() && self.holds == (self.expected == Expected::Hold)
     }
 }
 
