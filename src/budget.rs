@@ -126,6 +126,25 @@ pub fn time_limit(seconds: f64) -> Result<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// The hard stop behind `--time-limit`: a watchdog thread that, once `limit` has passed, removes
+/// the temporary files in flight, prints one line and exits with status 2 — so a run whose single
+/// step outlasts the budget (a job at 65,536 bits, say) still ends on time. Only the CLI arms it;
+/// [`Deadline`] stops well-paced runs earlier, from their projection.
+pub fn arm_watchdog(limit: Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        crate::files::remove_in_flight();
+        eprintln!(
+            "{}",
+            crate::error::one_line(&format!(
+                "verify: invalid --time-limit: {} (time is up; raise --time-limit or do less)",
+                limit.as_secs_f64()
+            ))
+        );
+        std::process::exit(2);
+    });
+}
+
 /// A running-time budget: [`Deadline::check`] fails when the time is up, or earlier, when the
 /// measured pace projects the whole run beyond it.
 #[derive(Debug, Clone)]

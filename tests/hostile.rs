@@ -479,3 +479,53 @@ fn an_interrupt_leaves_no_broken_files() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A run longer than its time budget ends on time with exit 2, even when one job alone (an
+/// arithmetic ladder at 65,536 bits) outlasts it, and the arbitrary-precision logistic toy is
+/// refused up front when its measured exp/ln cost projects it past the budget.
+#[test]
+fn the_time_budget_ends_runs_on_time() {
+    let cases: &[&[&str]] = &[
+        &[
+            "theorem",
+            "--no-plots",
+            "--quiet",
+            "--precision",
+            "65536",
+            "--time-limit",
+            "3",
+        ],
+        &[
+            "toy",
+            "--no-plots",
+            "--quiet",
+            "--arith",
+            "mp",
+            "--precision",
+            "512",
+            "--time-limit",
+            "3",
+        ],
+        &[
+            "toy",
+            "--no-plots",
+            "--quiet",
+            "--steps",
+            "5000000",
+            "--time-limit",
+            "3",
+        ],
+    ];
+    for args in cases {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let ran = run(&args);
+        assert_eq!(ran.code, Some(2), "{args:?}: {}", ran.stderr);
+        judge(&args, &ran, None).unwrap();
+        assert!(
+            ran.stderr.contains("--time-limit") || ran.stderr.contains("--precision"),
+            "{}",
+            ran.stderr
+        );
+        assert!(ran.seconds < 30.0, "{args:?} took {:.1} s", ran.seconds);
+    }
+}

@@ -106,7 +106,13 @@ fn precisions(text: &str) -> Result<Vec<u32>> {
             Arith::from_name("mp", bits)?;
             Ok(bits)
         })
-        .collect()
+        .collect::<Result<Vec<u32>>>()
+        .map(|mut bits| {
+            // The ladder climbs: `512,128,128` is the ladder 128 < 512.
+            bits.sort_unstable();
+            bits.dedup();
+            bits
+        })
 }
 
 /// Reads the arguments into a suite configuration.
@@ -143,10 +149,17 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
     };
     let mut models = match &args.model {
         None => ModelName::ALL.to_vec(),
-        Some(list) => list
-            .split(',')
-            .map(|m| ModelName::parse(m.trim()))
-            .collect::<Result<_>>()?,
+        Some(list) => {
+            let mut models: Vec<ModelName> = Vec::new();
+            for m in list.split(',') {
+                let m = ModelName::parse(m.trim())?;
+                // A model named twice is run once.
+                if !models.contains(&m) {
+                    models.push(m);
+                }
+            }
+            models
+        }
     };
     if args.model.is_none() {
         models.push(ModelName::MlpBnTrainableHead);
@@ -170,7 +183,9 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
 pub fn run(args: TheoremArgs) -> anyhow::Result<Outcome> {
     let cfg = config(&args)?;
     let threads = budget::threads(args.threads)?;
-    let deadline = budget::Deadline::start(budget::time_limit(args.time_limit)?);
+    let limit = budget::time_limit(args.time_limit)?;
+    budget::arm_watchdog(limit);
+    let deadline = budget::Deadline::start(limit);
     let bar = progress_bar(1, "theorem", args.quiet);
     let report = run_suite(&cfg, threads, |done, total| {
         bar.set_length(total as u64);

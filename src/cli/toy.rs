@@ -133,7 +133,9 @@ fn execute<T: Field>(
     let limit = limit(&setup.momentum).to_f64();
     let total = (args.steps as u64 + 1) * models.len() as u64;
     let bar = progress_bar(total, "toy", args.quiet);
-    let deadline = Deadline::start(time_limit(args.time_limit)?);
+    let budget = time_limit(args.time_limit)?;
+    budget::arm_watchdog(budget);
+    let deadline = Deadline::start(budget);
     let report = run_toy(&setup, &models, limit, |regime, t| {
         let done = (regime * (args.steps + 1) + t) as u64 + 1;
         bar.set_position(done);
@@ -200,14 +202,15 @@ fn check_budget(args: &ToyArgs) -> Result<()> {
             format!("at most {} entries", budget::MAX_DIM),
         ));
     }
+    // (steps + 1) records of 4 regimes: steps x per_step <= budget - per_step.
+    let per_step = 4 * (RECORD_BYTES + 8 * dim);
     budget::product(
         &[
-            ("--steps", args.steps as u64 + 1),
-            ("4 regimes", 4),
-            ("bytes per record", RECORD_BYTES + 8 * dim),
+            ("--steps", args.steps as u64),
+            ("bytes of 4 regimes' records", per_step),
         ],
-        budget::MAX_RECORD_BYTES,
-        "per-step records kept in memory for verdicts and plots",
+        budget::MAX_RECORD_BYTES - per_step,
+        "records kept in memory for verdicts and plots; 2 GiB",
     )?;
     if args.loss == ToyLoss::Logistic && args.data == DataForm::Sample {
         budget::product(
@@ -228,6 +231,41 @@ fn check_budget(args: &ToyArgs) -> Result<()> {
         for entry in args.init.split(',') {
             budget::exact_input("--init", entry)?;
         }
+    }
+    Ok(())
+}
+
+/// Quadrature nodes of the population toy (3 × 20 half-normal by 4 × 20 normal Gauss–Legendre
+/// nodes), each costing one exp and one ln(1+x) per loss-and-gradient evaluation.
+const POPULATION_NODES: u64 = 4800;
+
+/// The logistic toy in arbitrary precision spends its time in exp and ln: time one pair at the
+/// run's precision and refuse, before the run, a run whose projection exceeds --time-limit (one
+/// step alone can take minutes at 10⁶ bits, longer than a per-step check could catch).
+fn check_mp_cost(args: &ToyArgs, bits: u32) -> Result<()> {
+    let pair_seconds = with_precision(bits, || {
+        let x = Mp::from_ratio(-7, 3);
+        let start = std::time::Instant::now();
+        let y = x.exp().ln_1p();
+        std::hint::black_box(y);
+        start.elapsed().as_secs_f64()
+    });
+    let per_step = match args.data {
+        DataForm::Population => POPULATION_NODES,
+        DataForm::Sample => args.samples as u64,
+    };
+    let evaluations = (args.steps as f64 + 1.0) * 4.0 * per_step as f64;
+    let projected = evaluations * pair_seconds;
+    if projected > args.time_limit {
+        return Err(Error::invalid(
+            "--precision",
+            bits,
+            format!(
+                "about {projected:.0} s: {evaluations:.1e} exp/ln pairs at {:.3} ms each exceed --time-limit {}; lower --precision or --steps",
+                pair_seconds * 1e3,
+                args.time_limit
+            ),
+        ));
     }
     Ok(())
 }
@@ -268,7 +306,10 @@ pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
         }
         (Arith::F64, ToyLoss::Logistic) => logistic::<f64>(&args)?,
         (Arith::F64, ToyLoss::NormalizedQuadratic) => quadratic::<f64>(&args)?,
-        (Arith::Mp(bits), ToyLoss::Logistic) => with_precision(bits, || logistic::<Mp>(&args))?,
+        (Arith::Mp(bits), ToyLoss::Logistic) => {
+            check_mp_cost(&args, bits)?;
+            with_precision(bits, || logistic::<Mp>(&args))?
+        }
         (Arith::Mp(bits), ToyLoss::NormalizedQuadratic) => {
             with_precision(bits, || quadratic::<Mp>(&args))?
         }

@@ -183,7 +183,7 @@ pub trait Real: Field {
 /// Fewest mantissa bits of `--arith mp` (f64 has 53; dashu's ln and exp need some guard bits).
 pub const MIN_PRECISION: u32 = 24;
 /// Most mantissa bits of `--arith mp` (the run's time budget bounds what is practical).
-pub const MAX_PRECISION: u32 = 1 << 20;
+pub const MAX_PRECISION: u32 = 1 << 16;
 
 /// The runtime choice of arithmetic: one enum, matched once at the boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
