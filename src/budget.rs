@@ -52,6 +52,24 @@ pub fn exact_input(flag: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks that the number `text` of `flag` is positive and within [1e-300, 1e300], where a value
+/// reported (or trained) in f64 keeps its meaning.
+pub fn positive_within_f64(flag: &str, text: &str) -> Result<()> {
+    let value = crate::scalar::parse_rational(text).map_err(|e| e.in_field(flag))?;
+    if value <= num_rational::BigRational::from_integer(0.into()) {
+        return Err(Error::invalid(flag, text, "must be positive"));
+    }
+    let log10 = <crate::scalar::Mp as crate::scalar::Field>::from_rational(&value).log10_abs();
+    if !(-300.0..=300.0).contains(&log10) {
+        return Err(Error::invalid(
+            flag,
+            text,
+            "must be between 1e-300 and 1e300 (values are reported in f64)",
+        ));
+    }
+    Ok(())
+}
+
 /// Measured growth of exact sizes per step (see [`MAX_EXACT_BITS`]).
 pub const EXACT_GROWTH_PER_STEP: u64 = 4;
 /// Default `--time-limit` in seconds.

@@ -411,14 +411,16 @@ fn a_closed_pipe_ends_every_command_quietly() {
         &["toy", "--help"],
     ];
     for args in cases {
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+        // The reading end is closed before the program starts, so its first write fails
+        // (deterministically, unlike closing a pipe the program may already have written to).
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
             .args(*args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(writer)
             .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawns");
-        drop(child.stdout.take());
-        let out = child.wait_with_output().expect("waits");
+            .output()
+            .expect("runs");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(141), "{args:?}: {err}");
         assert!(err.is_empty(), "{args:?}: {err}");

@@ -158,21 +158,7 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
             why,
         )?;
     }
-    let positive = |field: &str, text: &str| -> Result<()> {
-        let v = crate::scalar::parse_rational(text).map_err(|e| e.in_field(field))?;
-        if v <= num_rational::BigRational::from_integer(0.into()) {
-            return Err(Error::invalid(field, text, "must be positive"));
-        }
-        let log10 = <crate::scalar::Mp as crate::scalar::Field>::from_rational(&v).log10_abs();
-        if !(-300.0..=300.0).contains(&log10) {
-            return Err(Error::invalid(
-                field,
-                text,
-                "must be between 1e-300 and 1e300 (the runs use f64 and f32)",
-            ));
-        }
-        Ok(())
-    };
+    let positive = crate::budget::positive_within_f64;
     positive("--lr", &args.lr)?;
     positive("--weight-decay", &args.weight_decay)?;
     positive("--decay-factor", &args.decay_factor)?;

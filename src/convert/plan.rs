@@ -107,22 +107,8 @@ impl SchedulePlan {
                 "warm-up iterations",
             )?;
         }
-        let positive = |field: &str, text: &str| -> Result<()> {
-            let v = Mp::parse(text).map_err(|e| e.in_field(field))?;
-            if v <= Mp::from_int(0) {
-                return Err(Error::invalid(field, text, "must be positive"));
-            }
-            // Rows report η_t and its equivalent as f64: keep inputs well inside its range.
-            let log10 = v.log10_abs();
-            if !(-300.0..=300.0).contains(&log10) {
-                return Err(Error::invalid(
-                    field,
-                    text,
-                    "must be between 1e-300 and 1e300 (reported as f64)",
-                ));
-            }
-            Ok(())
-        };
+        // Rows report η_t and its equivalent as f64: keep inputs well inside its range.
+        let positive = budget::positive_within_f64;
         positive("--lr", &self.lr)?;
         positive("--weight-decay", &self.weight_decay)?;
         let m = Mp::parse(&self.momentum).map_err(|e| e.in_field("--momentum"))?;
