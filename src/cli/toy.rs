@@ -397,7 +397,14 @@ fn print_table(report: &ToyReport, args: &ToyArgs) -> anyhow::Result<()> {
     }
     say!(
         "criterion: converged iff over the last {} steps the function's parameters (w/|w| with BN, w without) move by at most {:e} and the training error changes by at most {:e}, with no kick-out",
-        report.steps - report.regimes.first().map(|r| r.criterion.window_start).unwrap_or(0),
+        // The window of a run that went the distance (a diverged one stopped early).
+        report
+            .regimes
+            .iter()
+            .find(|r| r.diverged_at.is_none())
+            .map_or((report.steps / 10).clamp(20.min(report.steps), report.steps), |r| {
+                report.steps - r.criterion.window_start
+            }),
         args.tolerance,
         args.tolerance
     );
