@@ -13,6 +13,7 @@
 //! | operand size in exact runs | [`MAX_EXACT_BITS`] | rational sizes grow ~4× a step; the step past it would take minutes |
 //! | running time | `--time-limit` (default [`DEFAULT_TIME_LIMIT`] s) | the run stops as soon as its projection exceeds it |
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -134,14 +135,33 @@ pub fn threads(requested: Option<usize>) -> Result<usize> {
 
 /// Reads `--time-limit` (seconds, positive and finite).
 pub fn time_limit(seconds: f64) -> Result<Duration> {
-    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 1e7) {
+    if !(seconds.is_finite() && (0.01..=1e7).contains(&seconds)) {
         return Err(Error::invalid(
             "--time-limit",
-            seconds,
-            "seconds, in (0, 10000000]",
+            crate::error::float_value(seconds),
+            "seconds, from 0.01 to 10000000",
         ));
     }
     Ok(Duration::from_secs_f64(seconds))
+}
+
+/// Who ends the process: nobody yet, the run (reporting its outcome), or the watchdog.
+static ENDING: AtomicU8 = AtomicU8::new(RUNNING);
+const RUNNING: u8 = 0;
+const BY_RUN: u8 = 1;
+const BY_WATCHDOG: u8 = 2;
+
+/// Called once the run has its outcome and before anything is reported (again harmlessly): from
+/// then on the watchdog stays quiet. If the watchdog fired first it is already ending the
+/// process, so this waits for that instead of printing a second line (or half a table).
+pub fn finish() {
+    if ENDING.compare_exchange(RUNNING, BY_RUN, Ordering::SeqCst, Ordering::SeqCst)
+        == Err(BY_WATCHDOG)
+    {
+        loop {
+            std::thread::park();
+        }
+    }
 }
 
 /// The hard stop behind `--time-limit`: a watchdog thread that, once `limit` has passed, removes
@@ -151,6 +171,12 @@ pub fn time_limit(seconds: f64) -> Result<Duration> {
 pub fn arm_watchdog(limit: Duration) {
     std::thread::spawn(move || {
         std::thread::sleep(limit);
+        if ENDING
+            .compare_exchange(RUNNING, BY_WATCHDOG, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            return; // the run finished first: its result (or error) is being reported
+        }
         crate::files::remove_in_flight();
         eprintln!(
             "{}",

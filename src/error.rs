@@ -73,6 +73,16 @@ pub fn shorten(value: &str) -> String {
     format!("{head}…{tail} ({} chars)", value.chars().count())
 }
 
+/// An f64 flag value as a user would write it: plain for ordinary magnitudes, scientific beyond
+/// (`1e-320`, not 322 digits of zeros).
+pub fn float_value(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() || (1e-4..1e15).contains(&x.abs()) {
+        x.to_string()
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// An error message as one line of at most [`MAX_MESSAGE_CHARS`] characters: control characters
 /// escaped, and a longer message cut with `…`.
 pub fn one_line(message: &str) -> String {

@@ -117,7 +117,9 @@ where
         }
     };
     crate::files::install_interrupt_handler();
-    match execute(cli.command) {
+    let outcome = execute(cli.command);
+    crate::budget::finish();
+    match outcome {
         Ok(outcome) => outcome.code(),
         Err(e) if e.downcast_ref::<output::ClosedPipe>().is_some() => output::CLOSED_PIPE_STATUS,
         Err(e) => {

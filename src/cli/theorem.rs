@@ -206,6 +206,8 @@ pub fn run(args: TheoremArgs) -> anyhow::Result<Outcome> {
         )?;
         crate::plot::theorem_figures(&report, Some(&growth), &args.out)?
     };
+    // From here on only reporting: the time budget's watchdog must not cut a table.
+    crate::budget::finish();
     if args.json {
         say!("{}", serde_json::to_string(&report)?);
     } else {

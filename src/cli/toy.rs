@@ -328,6 +328,8 @@ pub fn run(args: ToyArgs) -> anyhow::Result<Outcome> {
     } else {
         Some(crate::plot::toy_figure(&report, &args.out)?)
     };
+    // From here on only reporting: the time budget's watchdog must not cut a table.
+    crate::budget::finish();
     if args.json {
         say!("{}", serde_json::to_string(&report)?);
     } else {

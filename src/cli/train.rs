@@ -206,14 +206,14 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
     if !(args.renorm_threshold > 1.0 && args.renorm_threshold.is_finite()) {
         return Err(Error::invalid(
             "--renorm-threshold",
-            args.renorm_threshold,
+            crate::error::float_value(args.renorm_threshold),
             "must be a finite number above 1",
         ));
     }
     if !(args.eps >= 0.0 && args.eps.is_finite()) {
         return Err(Error::invalid(
             "--eps",
-            args.eps,
+            crate::error::float_value(args.eps),
             "must be finite and non-negative",
         ));
     }

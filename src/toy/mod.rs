@@ -101,7 +101,7 @@ impl<T: Field> ToySetup<T> {
         if !(self.tolerance > 0.0 && self.tolerance.is_finite()) {
             return Err(Error::invalid(
                 "--tolerance",
-                self.tolerance,
+                crate::error::float_value(self.tolerance),
                 "must be positive and finite",
             ));
         }
