@@ -73,6 +73,10 @@ pub fn positive_within_f64(flag: &str, text: &str) -> Result<()> {
 
 /// Measured growth of exact sizes per step (see [`MAX_EXACT_BITS`]).
 pub const EXACT_GROWTH_PER_STEP: u64 = 4;
+/// Largest scenario file read (1 MiB; the checked-in ones are under 1 KiB).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+/// Largest `--csv` file read (256 MiB: the 5,000,000-row budget at ~50 bytes a row).
+pub const MAX_CSV_BYTES: u64 = 256 << 20;
 /// Default `--time-limit` in seconds.
 pub const DEFAULT_TIME_LIMIT: f64 = 3600.0;
 /// A projection is trusted only after this much running time (the first steps are noisy).

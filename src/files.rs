@@ -86,6 +86,25 @@ pub fn write_atomically(path: &Path, write: impl FnOnce(&Path) -> Result<()>) ->
     outcome
 }
 
+/// Reads a text file given as `flag`, refusing one over `max_bytes` before reading it (a huge or
+/// endless file — `/dev/zero` — must not be slurped into memory).
+pub fn read_text(path: &Path, flag: &str, max_bytes: u64) -> Result<String> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(path, e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::invalid(
+            flag,
+            path.display(),
+            format!("larger than {max_bytes} bytes"),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| io_error(path, "not UTF-8 text"))
+}
+
 /// Writes bytes to `path` atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomically(path, |tmp| {

@@ -217,10 +217,7 @@ fn scenario_argv(
 }
 
 fn read(path: &std::path::Path) -> Result<String, crate::error::Error> {
-    std::fs::read_to_string(path).map_err(|e| crate::error::Error::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })
+    crate::files::read_text(path, "FILE", crate::budget::MAX_SCENARIO_BYTES)
 }
 
 fn run_scenario(args: RunArgs) -> anyhow::Result<Outcome> {

@@ -89,11 +89,8 @@ pub struct ScheduleArgs {
     pub quiet: bool,
 }
 
-fn read_csv(path: &PathBuf) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    })?;
+fn read_csv(path: &std::path::Path) -> Result<Vec<String>> {
+    let text = crate::files::read_text(path, "--csv", crate::budget::MAX_CSV_BYTES)?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("");
     let header: Vec<&str> = first.split(',').map(str::trim).collect();
