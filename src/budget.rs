@@ -33,6 +33,10 @@ pub const MAX_ITERATIONS: usize = 5_000_000;
 /// 1,407, 5,700, 22,884, 91,633, 366,643 bits after 0..8 steps (×4 a step); the default 8-step
 /// run (17 s) ends at 3.7·10⁵ bits, and the step to 1.5·10⁶ bits alone takes over a minute.
 pub const MAX_EXACT_BITS: u64 = 500_000;
+/// Most `--init` entries of an exact run: each may grow to [`MAX_EXACT_BITS`] (62 KB), so the
+/// state, its buffer and gradient stay under ~20 MB.
+pub const MAX_EXACT_DIM: usize = 100;
+
 /// Largest exact input (numerator plus denominator bits, about 300 decimal digits): sizes grow
 /// ~4x a step from the inputs' size, so this keeps the first steps of an exact run cheap.
 pub const MAX_EXACT_INPUT_BITS: u64 = 1024;

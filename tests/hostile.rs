@@ -536,3 +536,65 @@ fn the_time_budget_ends_runs_on_time() {
         assert!(ran.seconds < 30.0, "{args:?} took {:.1} s", ran.seconds);
     }
 }
+
+/// Plain SGD (γ = 0) is valid input: the claims that need momentum are listed as skipped and
+/// every other claim behaves as expected.
+#[test]
+fn plain_sgd_runs_the_claims_that_apply() {
+    let args: Vec<String> = [
+        "theorem",
+        "--no-plots",
+        "--quiet",
+        "--momentum",
+        "0",
+        "--model",
+        "rayleigh",
+        "--steps",
+        "200",
+        "--json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let ran = run(&args);
+    judge(&args, &ran, None).unwrap();
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let json: serde_json::Value = serde_json::from_str(&ran.stdout).expect("json");
+    let skipped = json["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 3, "{skipped:?}");
+    let ids: Vec<&str> = json["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"T2") && !ids.contains(&"T2-smaller-root"),
+        "{ids:?}"
+    );
+}
+
+/// The two inputs whose plots used to hang: a run that collapses to w = 0 (constant and infinite
+/// series) and one that diverges at once; both write a complete figure.
+#[test]
+fn degenerate_runs_still_plot() {
+    let dir = std::env::temp_dir().join(format!("explr-degenerate-{}", std::process::id()));
+    for extra in [
+        &["--loss", "normalized-quadratic", "--init", "1,0"][..],
+        &["--lr", "1e308"][..],
+    ] {
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut args: Vec<String> = ["toy", "--quiet", "--steps", "500", "--out"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.push(dir.display().to_string());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let ran = run(&args);
+        judge(&args, &ran, None).unwrap();
+        assert!(ran.seconds < 30.0, "{args:?}: {:.1} s", ran.seconds);
+        let png = std::fs::read(dir.join("toy.png")).expect("figure written");
+        assert!(complete_png(&png), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -221,6 +221,12 @@ fn check_budget(args: &ToyArgs) -> Result<()> {
     }
     time_limit(args.time_limit)?;
     if args.arith == "rational" {
+        budget::at_most(
+            "--init entries",
+            dim,
+            budget::MAX_EXACT_DIM as u64,
+            "with --arith rational each number may grow to 500000 bits",
+        )?;
         for (flag, text) in [
             ("--lr", &args.lr),
             ("--weight-decay", &args.weight_decay),
