@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{draw_figure, Panel, Series};
-use crate::error::Result;
+use crate::error::{float_value, Result};
 use crate::toy::{StepRecord, ToyReport};
 
 /// Values below this are drawn at this floor on log axes (an exactly-zero error).
@@ -90,9 +90,9 @@ pub fn toy_figure(report: &ToyReport, dir: &Path) -> Result<std::path::PathBuf> 
             .last()
             .map(|r| r.model.as_str())
             .unwrap_or(""),
-        report.lr,
-        report.weight_decay,
-        report.momentum,
+        float_value(report.lr),
+        float_value(report.weight_decay),
+        float_value(report.momentum),
         report.arith
     );
     draw_figure(&path, &title, &panels, 2, (700, 480))?;
