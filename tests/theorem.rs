@@ -234,3 +234,23 @@ fn zero_buffer_cosine_and_random_schedules() {
         .unwrap();
     assert!(zero.discrepancy < 1.0, "per-step rate {}", zero.discrepancy);
 }
+
+/// The ladder must shrink by the precision gain, not merely decrease: a rounding-only
+/// discrepancy falls by ~2^(−Δbits) a rung (measured on Rayleigh T2: 2e-12 → 1e-35 → 3e-74),
+/// so the rule asks for 2^(−Δbits/2); a real error that only creeps down fails it.
+#[test]
+fn ladder_requires_the_precision_gain() {
+    use explr::theorem::suite::ladder_shrinks;
+    let rungs = [53, 128, 256, 512];
+    assert!(ladder_shrinks(
+        &rungs,
+        &[2.0e-12, 1.4e-35, 3.3e-74, 6.9e-152]
+    ));
+    assert!(ladder_shrinks(&rungs, &[0.0, 0.0, 0.0, 0.0]));
+    // A decrease that is not the precision gain (a 4e-6 real effect under rounding noise).
+    assert!(!ladder_shrinks(&rungs, &[4.1e-6, 4.0e-6, 3.9e-6, 3.8e-6]));
+    // Just short of 2^(−37.5) from f64 to 128 bits.
+    assert!(!ladder_shrinks(&[53, 128], &[1.0, 2f64.powf(-37.4)]));
+    assert!(ladder_shrinks(&[53, 128], &[1.0, 2f64.powf(-37.6)]));
+    assert!(!ladder_shrinks(&[53, 128], &[f64::NAN, 0.0]));
+}

@@ -267,7 +267,9 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         );
     }
     if !report.ladder.is_empty() {
-        say!("precision ladder (discrepancy as precision grows; must shrink):");
+        say!(
+            "precision ladder (discrepancy as precision grows; must fall by 2^(-dbits/2) a rung):"
+        );
         for row in &report.ladder {
             let steps: Vec<String> = row
                 .arith

@@ -73,7 +73,8 @@ pub struct LadderRow {
     pub arith: Vec<String>,
     /// The discrepancy at each.
     pub discrepancies: Vec<f64>,
-    /// Each finer arithmetic gives a smaller discrepancy (or both are 0).
+    /// Each finer arithmetic cuts the discrepancy by at least 2^(−Δbits/2) (or both are 0);
+    /// see [`ladder_shrinks`].
     pub shrinks: bool,
 }
 
@@ -495,6 +496,19 @@ fn plan(cfg: &SuiteConfig) -> Vec<Job> {
     jobs
 }
 
+/// A ladder shrinks when each finer rung cuts the discrepancy by at least 2^(−Δbits/2): a
+/// rounding-only discrepancy scales with the unit roundoff 2^(−bits) (times the same dynamics'
+/// amplification), so it must fall by about 2^(−Δbits); half of that in the exponent leaves room
+/// for a different amplification constant, while a discrepancy with a real (non-rounding) part
+/// stalls and fails. Both zero (exact agreement) also counts; anything non-finite does not.
+pub fn ladder_shrinks(bits: &[u32], discrepancies: &[f64]) -> bool {
+    bits.windows(2).zip(discrepancies.windows(2)).all(|(b, d)| {
+        let both_zero = d[0] == 0.0 && d[1] == 0.0;
+        let gain = 2f64.powf(-(f64::from(b[1]) - f64::from(b[0])) / 2.0);
+        both_zero || (d[0].is_finite() && d[1].is_finite() && b[1] > b[0] && d[1] <= d[0] * gain)
+    })
+}
+
 fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
     let mut rows: Vec<LadderRow> = Vec::new();
     let floats: Vec<&ClaimResult> = claims
@@ -533,9 +547,8 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
             .iter()
             .map(|d| d.series.iter().cloned().fold(d.discrepancy, f64::max))
             .collect();
-        let shrinks = discrepancies
-            .windows(2)
-            .all(|w| w[1] < w[0] || (w[0] == 0.0 && w[1] == 0.0));
+        let rungs: Vec<u32> = same.iter().map(|d| bits(&d.arith)).collect();
+        let shrinks = ladder_shrinks(&rungs, &discrepancies);
         rows.push(LadderRow {
             id: c.id.clone(),
             model: c.model.clone(),
