@@ -95,9 +95,20 @@ pub fn kick_outs(records: &[StepRecord], canonical: &[Vec<f64>], limit: f64) -> 
     let mut out = Vec::new();
     let mut quiet_from = 0;
     let mut t = 0;
+    // Growth before WD has shrunk ‖w‖ even once is the start's transient (the iterate leaving
+    // an arbitrary w₀), not an iterate thrown out of a minimum: it is no kick-out.
+    let mut settled = false;
     while t + 1 < records.len() {
         if records[t + 1].w_norm <= records[t].w_norm {
+            settled = true;
             t += 1;
+            continue;
+        }
+        if !settled {
+            while t + 1 < records.len() && records[t + 1].w_norm > records[t].w_norm {
+                t += 1;
+            }
+            quiet_from = t;
             continue;
         }
         let begin = t;
@@ -128,4 +139,41 @@ pub fn kick_outs(records: &[StepRecord], canonical: &[Vec<f64>], limit: f64) -> 
         t += 1;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(step: usize, w_norm: f64) -> StepRecord {
+        StepRecord {
+            step,
+            loss: 0.5,
+            train_error: None,
+            angle_deg: 0.0,
+            w_norm,
+            effective_lr: 1.0 / (w_norm * w_norm),
+        }
+    }
+
+    #[test]
+    fn the_starting_transient_is_no_kick_out() {
+        // ‖w‖ grows from t = 0 (transient), shrinks (WD), then jumps (a kick-out), shrinks.
+        let norms = [1.0, 1.5, 2.0, 1.9, 1.8, 1.7, 2.5, 2.4, 2.3];
+        let records: Vec<StepRecord> = norms
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| record(t, n))
+            .collect();
+        let canonical: Vec<Vec<f64>> = (0..norms.len())
+            .map(|t| vec![1.0, t as f64 * 1e-3])
+            .collect();
+        let kicks = kick_outs(&records, &canonical, 1.0);
+        assert_eq!(kicks.len(), 1, "{kicks:?}");
+        assert_eq!(kicks[0].step, 5);
+        assert!(
+            kicks[0].onset_step >= 2,
+            "the onset is searched after the transient"
+        );
+    }
 }
