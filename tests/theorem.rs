@@ -254,3 +254,27 @@ fn ladder_requires_the_precision_gain() {
     assert!(ladder_shrinks(&[53, 128], &[1.0, 2f64.powf(-37.6)]));
     assert!(!ladder_shrinks(&[53, 128], &[f64::NAN, 0.0]));
 }
+
+/// T2-zero-buffer's rate is measured above the rounding floor, so f64 and 166 bits agree on the
+/// dynamics (before the floor was excluded, f64 reported 0.990 where 166 bits measure 0.951).
+#[test]
+fn zero_buffer_rate_is_the_dynamics_not_the_rounding_floor() {
+    let rate = |arith: Arith| {
+        let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![arith]), 1000);
+        cfg.claim = Some("T2-zero-buffer".into());
+        let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
+        let claim = report
+            .claims
+            .iter()
+            .find(|c| c.id == "T2-zero-buffer")
+            .expect("the claim ran");
+        assert!(claim.holds, "{claim:?}");
+        claim.discrepancy
+    };
+    let (f64_rate, mp_rate) = (rate(Arith::F64), rate(Arith::Mp(166)));
+    assert!(
+        (f64_rate - mp_rate).abs() < 1e-3,
+        "f64 {f64_rate} vs mp166 {mp_rate}"
+    );
+    assert!(f64_rate < 0.96, "{f64_rate}");
+}
