@@ -376,52 +376,26 @@ proptest! {
 /// A reader that closes the pipe ends every command quietly with 141 (128 + SIGPIPE).
 #[test]
 fn a_closed_pipe_ends_every_command_quietly() {
-    let cases: &[&[&str]] = &[
-        &["toy", "--no-plots", "--quiet", "--steps", "200"],
-        &["toy", "--no-plots", "--quiet", "--steps", "200", "--json"],
-        &[
-            "theorem",
-            "--no-plots",
-            "--quiet",
-            "--model",
-            "rayleigh",
-            "--claim",
-            "T1",
-            "--steps",
-            "20",
-        ],
-        &[
-            "theorem",
-            "--no-plots",
-            "--quiet",
-            "--model",
-            "rayleigh",
-            "--claim",
-            "T1",
-            "--steps",
-            "20",
-            "--json",
-        ],
-        &["schedule", "--no-plots", "--format", "csv"],
-        &[
-            "run",
-            "scenarios/toy_quadratic.toml",
-            "--no-plots",
-            "--quiet",
-            "--steps",
-            "50",
-        ],
-        &["--help"],
-        &["--version"],
-        &["toy", "--help"],
+    let theorem = "theorem --no-plots --quiet --model rayleigh --claim T1 --steps 20";
+    let lines = [
+        "toy --no-plots --quiet --steps 200",
+        "toy --no-plots --quiet --steps 200 --json",
+        theorem,
+        &format!("{theorem} --json"),
+        "schedule --no-plots --format csv",
+        "run scenarios/toy_quadratic.toml --no-plots --quiet --steps 50",
+        "--help",
+        "--version",
+        "toy --help",
     ];
+    let cases: Vec<Vec<&str>> = lines.iter().map(|l| l.split(' ').collect()).collect();
     for args in cases {
         // The reading end is closed before the program starts, so its first write fails
         // (deterministically, unlike closing a pipe the program may already have written to).
         let (reader, writer) = std::io::pipe().expect("pipe");
         drop(reader);
         let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
-            .args(*args)
+            .args(&args)
             .stdout(writer)
             .stderr(std::process::Stdio::piped())
             .output()
