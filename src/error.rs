@@ -121,6 +121,16 @@ impl Error {
         }
     }
 
+    /// The flag (or field) an input error blames; None for I/O, scenario and plot errors.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. }
+            | Error::Parse { field, .. }
+            | Error::Unsupported { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// Attach a field name to a parse error raised without one.
     pub fn in_field(self, name: &str) -> Self {
         match self {

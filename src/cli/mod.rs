@@ -236,20 +236,10 @@ fn run_scenario(args: RunArgs) -> anyhow::Result<Outcome> {
     .map(|(flag, _)| *flag)
     .collect();
     execute(cli.command).map_err(|e| match e.downcast::<crate::error::Error>() {
-        Ok(error) if blames_any(&error, &overridden) => error.into(),
+        Ok(error) if error.field().is_some_and(|f| overridden.contains(&f)) => error.into(),
         Ok(error) => scenario::in_file(&name, &source, error).into(),
         Err(other) => other,
     })
-}
-
-fn blames_any(error: &crate::error::Error, flags: &[&str]) -> bool {
-    use crate::error::Error;
-    match error {
-        Error::Invalid { field, .. }
-        | Error::Parse { field, .. }
-        | Error::Unsupported { field, .. } => flags.contains(&field.as_str()),
-        _ => false,
-    }
 }
 
 /// Parses and validates a scenario without running it: Ok(expected outcome) or the one-line

@@ -320,13 +320,7 @@ fn locate(path: &str, source: &str, e: &toml::de::Error) -> Error {
 /// set the flag and its line (`--weight-decay` → `weight_decay`). Flags the file does not set
 /// (defaults, command-line overrides) keep the flag's name.
 pub fn in_file(path: &str, source: &str, error: Error) -> Error {
-    let field = match &error {
-        Error::Invalid { field, .. }
-        | Error::Parse { field, .. }
-        | Error::Unsupported { field, .. } => field.clone(),
-        _ => return error,
-    };
-    let Some(flag) = field.strip_prefix("--") else {
+    let Some(flag) = error.field().and_then(|f| f.strip_prefix("--")) else {
         return error;
     };
     let key = flag
