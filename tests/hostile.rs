@@ -313,24 +313,18 @@ fn overflowing_products_are_refused_by_name() {
 /// A run that produces NaN/inf reports "diverged", never "converged", and prints no `inf`.
 #[test]
 fn a_diverging_run_is_a_verdict_not_a_number() {
-    for arith in [
-        &["--arith", "f64"][..],
-        &["--arith", "mp", "--precision", "64"][..],
+    // Diverging after one step (f64 and mp), and at step 0: ‖w₀‖² overflows f64, a run whose
+    // one record the movement criterion alone would call converged (movement 0).
+    for extra in [
+        &["--lr", "1e308", "--arith", "f64"][..],
+        &["--lr", "1e308", "--arith", "mp", "--precision", "64"][..],
+        &["--init", "1e300,1e300"][..],
     ] {
-        let mut args: Vec<String> = [
-            "toy",
-            "--no-plots",
-            "--quiet",
-            "--lr",
-            "1e308",
-            "--steps",
-            "30",
-            "--json",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        args.extend(arith.iter().map(|s| s.to_string()));
+        let mut args: Vec<String> = ["toy", "--no-plots", "--quiet", "--steps", "30", "--json"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
         let ran = run(&args);
         judge(&args, &ran, None).unwrap();
         assert_eq!(ran.code, Some(1), "{args:?}");
