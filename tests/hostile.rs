@@ -293,6 +293,23 @@ fn overflowing_products_are_refused_by_name() {
             "--samples",
         ),
         (&["run", "/dev/zero"], "FILE"),
+        // An exact run stops before the step whose numbers would pass 500,000 bits (here at
+        // step 3, ~7 s; without the budget step 8 alone would take minutes).
+        (
+            &[
+                "toy",
+                "--no-plots",
+                "--arith",
+                "rational",
+                "--loss",
+                "normalized-quadratic",
+                "--steps",
+                "8",
+                "--init",
+                "1/7777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777,1",
+            ],
+            "exact numbers have",
+        ),
         (
             &["schedule", "--no-plots", "--schedule", "csv", "--csv", "/dev/zero"],
             "--csv",
