@@ -1,35 +1,40 @@
-//! The equivalence theorems T1–T4 of SPEC §3 and their negative controls.
+//! The equivalence theorems T1–T4 (docs/MATH.md §3–§4), their positive Sutskever form, and the
+//! controls that must fail.
 //!
-//! Each check runs the WD run (η_t, λ_t, γ, v₀ = 0) and the run without WD (η̃_t, λ = 0, same γ,
-//! the stated ṽ₀) on the same θ₀ and the same minibatches, and measures
+//! Each check runs the WD run (η_t, λ_t, γ, v₀ = 0) and the run without WD (η̃_t, λ = 0, the
+//! twin's momentum, the stated ṽ₀) on the same θ₀ and the same minibatches, and measures
 //!
 //! ```text
-//!     discrepancy = max_t ‖θ_t − Z_t θ̃_t‖_∞ / ‖Z_t θ̃_t‖_∞,
+//!     d_t = ‖θ_t − Z_t θ̃_t‖_∞ / ‖Z_t θ̃_t‖_∞,
 //! ```
 //!
-//! computed in the run's arithmetic: exactly 0 in rationals when the theorem holds.
+//! computed in the run's arithmetic: exactly 0 in rationals when the theorem holds. The twin is
+//! kept at a moderate size by the equivalent scaling L6 with powers of two (exact in binary
+//! floats and rationals), and Z_t, η̃_t are kept as mantissa · 2^e, so runs of 10⁴–10⁵ steps
+//! neither overflow nor underflow (Z_t = α₂ᵗ for the smaller root reaches 10⁻⁴⁵⁸ at 10⁴ steps).
 //!
-//! **Float verdicts (rounding only).** SPEC §6: WD + scale invariance has unstable episodes and
-//! minibatch SGD can be chaotic, so rounding errors grow — for the LN/GN/IN nets here by about
-//! 10⁵ per 100 steps — and a float discrepancy is evidence against a theorem only if it exceeds
-//! what rounding can produce. We measure that directly: the WD run is repeated from θ₀ with every
-//! entry perturbed by a relative ±2u (one ulp), giving the sensitivity s_t. The rounding floor at
-//! step t is f_t = max_{τ≤t} s_τ + (t+1)u, and on the resolvable horizon H (the steps where
-//! s_t ≤ 10⁻⁶) the claim holds iff d_t ≤ 10⁴ f_t. A real violation (a shifted schedule, the
-//! wrong convention, a non-invariant model) shows d_t ≈ 10⁻² while f_t ≈ 10⁻¹⁶ and fails; the
-//! precision ladder shows the same discrepancies shrinking as precision grows.
+//! **Float verdicts (rounding only, docs/MATH.md §6).** Rounding errors are amplified by the
+//! dynamics, so a float discrepancy is evidence against a theorem only if it exceeds what
+//! rounding can produce. We measure that directly: the WD run is repeated with θ perturbed by a
+//! relative ±2u (seeded signs) at θ₀ *and after every step*, as rounding does, giving the
+//! sensitivity s_t. The rounding floor at step t is f_t = max_{τ≤t} s_τ + (t+1)u, and on the
+//! resolvable horizon H (the steps where s_t ≤ 10⁻⁶) the claim holds iff
+//! d_t ≤ [`SENSITIVITY_BUDGET`] · f_t (+ a derived allowance for T4's approximation).
+
+use rand::Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::claim::{ClaimResult, Expected, RESOLVABLE, SENSITIVITY_BUDGET};
 use super::shadow::{
-    exact_schedule, t1_schedule, t2_buffer_coefficient, t2_root, t2_schedule, texp_schedule,
-    wd_shadow, Root,
+    exact_schedule, pow2, shift_for, t1_schedule, t2_buffer_coefficient, t2_root, t2_schedule,
+    texp_prediction, texp_with_boundary, wd_shadow, Boundary, Root, Scaled,
 };
 use crate::error::Result;
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
-use crate::optim::{Convention, Schedule, Sgd, SgdState};
+use crate::optim::{Convention, Sgd, SgdState};
 use crate::scalar::Field;
-use crate::sim::{trajectory, Run};
 
 /// What every equivalence check shares.
 pub struct EquivalenceSetup<'a, T: Field> {
@@ -45,202 +50,349 @@ pub struct EquivalenceSetup<'a, T: Field> {
     pub arith: String,
 }
 
-/// The WD run and its twin.
-struct Pair<T> {
+/// A claim ready to be checked: the WD run, its twin and the factor between them.
+pub struct Claim<T: Field> {
+    id: String,
+    statement: String,
+    expected: Expected,
     lr: Vec<T>,
     weight_decay: Vec<T>,
-    lr_tilde: Vec<T>,
-    z: Vec<T>,
+    lr_tilde: Vec<Scaled<T>>,
+    z: Vec<Scaled<T>>,
     free_buffer: Option<Vector<T>>,
+    /// The twin's momentum when it differs from the WD run's (the Sutskever form).
+    free_momentum: Option<T>,
+    /// Relative skew of the twin's schedule from step 1 on.
+    skew: Option<T>,
+    /// Per-step allowance added to the rounding tolerance (T4's derived approximation bound).
+    allowance: Option<Vec<f64>>,
+    detail: Option<String>,
 }
 
-fn run<T: Field>(
+impl<T: Field> Claim<T> {
+    fn new(id: &str, statement: &str, expected: Expected) -> Self {
+        Claim {
+            id: id.into(),
+            statement: statement.into(),
+            expected,
+            lr: Vec::new(),
+            weight_decay: Vec::new(),
+            lr_tilde: Vec::new(),
+            z: Vec::new(),
+            free_buffer: None,
+            free_momentum: None,
+            skew: None,
+            allowance: None,
+            detail: None,
+        }
+    }
+
+    /// The injected violation: the same claim with the twin's schedule scaled by (1 + ε) from
+    /// half the resolvable horizon on. It differs from the holding claim in that one cause and
+    /// must fail in every arithmetic and at every rung.
+    pub fn skewed(mut self, eps: T) -> Self {
+        self.id = format!("{}-skewed", self.id);
+        self.statement = format!(
+            "injected violation: {} with the twin's lr~_t scaled by 1 + {:.3e} from step 1 on; must fail",
+            self.id.trim_end_matches("-skewed"),
+            eps.to_f64()
+        );
+        self.expected = Expected::Fail;
+        self.skew = Some(eps);
+        self
+    }
+}
+
+/// The size of the injected skew: 1e-8 in f64 (10⁸ unit roundoffs), 2^(−p/2) in p-bit
+/// arithmetic, 2⁻⁶⁴ in exact rationals (any nonzero skew must show there).
+pub fn skew_size<T: Field>() -> T {
+    let u = T::unit_roundoff();
+    if T::EXACT {
+        pow2(-64)
+    } else if u == f64::EPSILON / 2.0 {
+        T::from_ratio(1, 100_000_000)
+    } else {
+        let bits = (-u.log2()).round() as i64;
+        pow2(-(bits / 2))
+    }
+}
+
+fn two_ulp<T: Field>() -> T {
+    T::from_rational(
+        &num_rational::BigRational::from_float(2.0 * T::unit_roundoff()).unwrap_or_default(),
+    )
+}
+
+/// Seed of the signs of the one-ulp perturbations (fixed: the same floor on every run).
+const PERTURBATION_SEED: u64 = 0x554c_5053;
+
+/// The WD run θ_0, …, θ_T; with `perturb`, θ is multiplied by 1 ± 2u (seeded signs) at the
+/// start and after every step (the sensitivity run).
+fn wd_run<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     lr: &[T],
     wd: &[T],
-    theta0: Vector<T>,
-    buffer: Option<Vector<T>>,
+    perturb: bool,
 ) -> Result<Vec<Vector<T>>> {
-    let run = Run {
-        optimizer: Sgd::new(setup.momentum.clone(), setup.convention)?,
-        lr: Schedule::PerStep(lr.to_vec()),
-        weight_decay: Schedule::PerStep(wd.to_vec()),
-        steps: lr.len(),
-    };
-    Ok(trajectory(setup.model, &run, SgdState::new(theta0, buffer)))
-}
-
-/// (max discrepancy in T, per-step discrepancy as f64).
-fn compare<T: Field>(
-    setup: &EquivalenceSetup<'_, T>,
-    pair: &Pair<T>,
-    with_wd: &[Vector<T>],
-) -> Result<(T, Vec<f64>)> {
-    let zeros = vec![T::zero(); pair.lr.len()];
-    let free = run(
-        setup,
-        &pair.lr_tilde,
-        &zeros,
-        setup.theta0.clone(),
-        pair.free_buffer.clone(),
-    )?;
-    let mut worst = T::zero();
-    let mut series = Vec::with_capacity(with_wd.len());
-    for (t, (a, b)) in with_wd.iter().zip(&free).enumerate() {
-        let d = relative_max_diff(a, &scale(b, &pair.z[t]));
-        series.push(d.to_f64());
-        if d > worst {
-            worst = d;
+    let sgd = Sgd::new(setup.momentum.clone(), setup.convention)?;
+    let two_u = two_ulp::<T>();
+    let mut rng = ChaCha8Rng::seed_from_u64(PERTURBATION_SEED);
+    let mut jiggle = |v: Vector<T>| -> Vector<T> {
+        if !perturb {
+            return v;
         }
+        v.map(|x| {
+            let d = if rng.random::<bool>() {
+                two_u.clone()
+            } else {
+                -two_u.clone()
+            };
+            x.clone() + x * d
+        })
+    };
+    let batches = setup.model.batches().max(1);
+    let mut state = SgdState::new(jiggle(setup.theta0.clone()), None);
+    let mut out = Vec::with_capacity(lr.len() + 1);
+    out.push(state.params.clone());
+    for (t, (eta, lambda)) in lr.iter().zip(wd).enumerate() {
+        let g = setup.model.gradient(&state.params, t % batches);
+        state = sgd.step(eta, lambda, &g, &state);
+        state.params = jiggle(state.params);
+        out.push(state.params.clone());
     }
-    Ok((worst, series))
+    Ok(out)
 }
 
-/// s_t: relative distance between the WD run and the same run from a one-ulp perturbed θ₀.
-fn sensitivity<T: Field>(
+fn max_abs_f64<T: Field>(v: &Vector<T>) -> f64 {
+    v.iter().map(|x| x.to_f64().abs()).fold(0.0, f64::max)
+}
+
+/// The twin θ̃_0, …, θ̃_T without WD, each as (θ̂, e) with θ̃ = 2^e θ̂. Whenever ‖θ̂‖_∞ leaves
+/// [2⁻³², 2³²], the state is rescaled by L6 with c = 2^(−k): θ̂ ← c θ̂, the buffer by 1/c
+/// (PyTorch: gradient units) or c (Sutskever: θ units), and later LRs by c².
+fn free_run<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
-    pair: &Pair<T>,
+    claim: &Claim<T>,
+    lr_tilde: &[Scaled<T>],
+) -> Result<Vec<(Vector<T>, i64)>> {
+    let momentum = claim
+        .free_momentum
+        .clone()
+        .unwrap_or_else(|| setup.momentum.clone());
+    let sgd = Sgd::new(momentum, setup.convention)?;
+    let batches = setup.model.batches().max(1);
+    let zero = T::zero();
+    let mut state = SgdState::new(setup.theta0.clone(), claim.free_buffer.clone());
+    let mut e = 0i64;
+    let mut out = Vec::with_capacity(lr_tilde.len() + 1);
+    out.push((state.params.clone(), e));
+    for (t, eta) in lr_tilde.iter().enumerate() {
+        let g = setup.model.gradient(&state.params, t % batches);
+        state = sgd.step(&eta.value_times_pow2(-2 * e), &zero, &g, &state);
+        let k = shift_for(max_abs_f64(&state.params));
+        if k != 0 {
+            let (down, up) = (pow2::<T>(-k), pow2::<T>(k));
+            state.params = scale(&state.params, &down);
+            state.buffer = match setup.convention {
+                Convention::PyTorch => scale(&state.buffer, &up),
+                Convention::Sutskever => scale(&state.buffer, &down),
+            };
+            e += k;
+        }
+        out.push((state.params.clone(), e));
+    }
+    Ok(out)
+}
+
+/// d_t in T for every step.
+fn discrepancies<T: Field>(
     with_wd: &[Vector<T>],
-) -> Result<Vec<f64>> {
-    let two_u = T::from_rational(
-        &num_rational::BigRational::from_float(2.0 * T::unit_roundoff()).unwrap_or_default(),
-    );
-    let perturbed = Vector::from_iterator(
-        setup.theta0.len(),
-        setup.theta0.iter().enumerate().map(|(i, x)| {
-            let sign = if i % 2 == 0 { T::one() } else { -T::one() };
-            x.clone() * (T::one() + sign * two_u.clone())
-        }),
-    );
-    let other = run(setup, &pair.lr, &pair.weight_decay, perturbed, None)?;
-    Ok(with_wd
+    free: &[(Vector<T>, i64)],
+    z: &[Scaled<T>],
+) -> Vec<T> {
+    with_wd
         .iter()
-        .zip(&other)
-        .map(|(a, b)| relative_max_diff(b, a).to_f64())
-        .collect())
+        .zip(free)
+        .zip(z)
+        .map(|((a, (b, e)), z)| relative_max_diff(a, &scale(b, &z.value_times_pow2(*e))))
+        .collect()
 }
 
-fn verdict<T: Field>(
-    setup: &EquivalenceSetup<'_, T>,
-    id: &str,
-    statement: &str,
-    expected: Expected,
-    pair: &Pair<T>,
-) -> Result<ClaimResult> {
-    let with_wd = run(
-        setup,
-        &pair.lr,
-        &pair.weight_decay,
-        setup.theta0.clone(),
-        None,
-    )?;
-    let (worst, series) = compare(setup, pair, &with_wd)?;
-    let steps = pair.lr.len();
+/// (index, value) of the largest entry; a NaN counts as the largest (a diverged run).
+fn largest(series: &[f64]) -> (usize, f64) {
+    let key = |x: f64| if x.is_nan() { f64::INFINITY } else { x };
+    series
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| key(a.1).total_cmp(&key(b.1)).then(b.0.cmp(&a.0)))
+        .unwrap_or((0, 0.0))
+}
+
+/// Runs a claim and decides it.
+pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Result<ClaimResult> {
+    let with_wd = wd_run(setup, &claim.lr, &claim.weight_decay, false)?;
+    let steps = claim.lr.len();
     let mut result = ClaimResult {
-        id: id.into(),
+        id: claim.id.clone(),
         model: setup.model.name(),
         arith: setup.arith.clone(),
         steps,
-        expected,
-        holds: worst == T::zero(),
-        discrepancy: worst.to_f64(),
+        expected: claim.expected,
+        holds: false,
+        discrepancy: 0.0,
         tolerance: 0.0,
-        statement: statement.into(),
+        at_step: None,
+        ratio: None,
+        ratio_at: None,
+        horizon: None,
+        statement: claim.statement.clone(),
         tolerance_reason: "exact arithmetic: theta_t = Z_t theta~_t must hold with equality".into(),
         detail: None,
-        series,
+        series: Vec::new(),
     };
+    let sensitivity: Vec<f64> = if T::EXACT {
+        Vec::new()
+    } else {
+        let other = wd_run(setup, &claim.lr, &claim.weight_decay, true)?;
+        with_wd
+            .iter()
+            .zip(&other)
+            .map(|(a, b)| relative_max_diff(b, a).to_f64())
+            .collect()
+    };
+    let horizon = if T::EXACT {
+        steps + 1
+    } else {
+        sensitivity
+            .iter()
+            .position(|&x| x.is_nan() || x > RESOLVABLE)
+            .unwrap_or(sensitivity.len())
+    };
+    let mut lr_tilde = claim.lr_tilde.clone();
+    let mut skew_from = None;
+    if let Some(eps) = &claim.skew {
+        let from = 1.min(steps);
+        let factor = T::one() + eps.clone();
+        for x in lr_tilde.iter_mut().skip(from) {
+            *x = x.times(&factor);
+        }
+        skew_from = Some(from);
+    }
+    let free = free_run(setup, &claim, &lr_tilde)?;
+    let d = discrepancies(&with_wd, &free, &claim.z);
+    result.series = d.iter().map(Field::to_f64).collect();
+    let (at, max) = largest(&result.series);
+    result.discrepancy = max;
+    result.at_step = Some(at);
+    let skew_note = skew_from.map_or(String::new(), |s| format!("skew from step {s}; "));
+    let prefix = claim
+        .detail
+        .as_ref()
+        .map_or(String::new(), |d| format!("{d}; "));
     if T::EXACT {
+        result.holds = d.iter().all(|x| *x == T::zero());
+        result.detail = Some(format!("{prefix}{skew_note}"))
+            .filter(|s| !s.is_empty())
+            .map(|s| s.trim_end_matches("; ").to_string());
         return Ok(result);
     }
-    let s = sensitivity(setup, pair, &with_wd)?;
     let u = T::unit_roundoff();
-    let horizon = s
-        .iter()
-        .position(|&x| x.is_nan() || x > RESOLVABLE)
-        .unwrap_or(s.len());
     let mut running = 0.0f64;
-    let mut worst_ratio = 0.0f64;
-    let mut worst_d = 0.0f64;
-    let mut floor_at_worst = u;
-    for (t, (&st, &d)) in s
+    let mut worst = (0usize, 0.0f64, u);
+    for (t, (&st, &dt)) in sensitivity
         .iter()
         .zip(&result.series)
         .enumerate()
         .take(horizon.max(1))
     {
         running = running.max(st);
-        let floor = running + (t as f64 + 1.0) * u;
-        let ratio = if d.is_nan() { f64::INFINITY } else { d / floor };
-        if ratio > worst_ratio || t == 0 {
-            worst_ratio = ratio;
-            worst_d = d;
-            floor_at_worst = floor;
+        let extra = claim.allowance.as_ref().map_or(0.0, |a| a[t]);
+        let tol = SENSITIVITY_BUDGET * (running + (t as f64 + 1.0) * u) + extra;
+        let ratio = if dt.is_nan() { f64::INFINITY } else { dt / tol };
+        if ratio > worst.1 || t == 0 {
+            worst = (t, ratio, tol);
         }
     }
-    let full = result.discrepancy;
-    result.holds = worst_ratio <= SENSITIVITY_BUDGET && horizon > 0;
-    result.discrepancy = worst_d;
-    result.tolerance = SENSITIVITY_BUDGET * floor_at_worst;
+    result.holds = worst.1 <= 1.0 && horizon > 0;
+    result.ratio = Some(worst.1);
+    result.ratio_at = Some(worst.0);
+    result.horizon = Some(horizon.min(steps + 1));
+    result.tolerance = worst.2;
     result.tolerance_reason = format!(
-        "{SENSITIVITY_BUDGET:.0e} x rounding floor (growth of a one-ulp perturbation of theta_0 + (t+1) u, u = {u:.2e}) at the worst step of the resolvable horizon"
+        "{SENSITIVITY_BUDGET:.0e} x rounding floor (growth of a 2u perturbation of theta at every step + (t+1) u, u = {u:.2e}){} at the decisive step of the resolvable horizon",
+        if claim.allowance.is_some() { " + the first-order effect of TEXP's LR mismatch" } else { "" }
     );
-    let max_s = s.iter().cloned().fold(0.0, f64::max);
-    result.detail = Some(if horizon >= s.len() {
-        format!("resolvable over all {steps} steps (one-ulp growth at most {max_s:.2e}); max discrepancy {full:.3e}")
+    let max_s = sensitivity.iter().cloned().fold(0.0, f64::max);
+    let horizon_note = if horizon >= sensitivity.len() {
+        format!("resolvable over all {steps} steps (perturbation growth at most {max_s:.2e})")
     } else {
         format!(
-            "resolvable for {horizon} of {steps} steps: after that a one-ulp perturbation of theta_0 grows past {RESOLVABLE:e} (to {max_s:.2e}), so {} cannot decide; max discrepancy over the whole run {full:.3e} (see the precision ladder)",
+            "resolvable for {horizon} of {steps} steps: after that rounding grows past {RESOLVABLE:e} (to {max_s:.2e}), so {} cannot decide (see the precision ladder)",
             setup.arith
         )
-    });
+    };
+    result.detail = Some(format!("{prefix}{skew_note}{horizon_note}"));
     Ok(result)
 }
 
 /// T1 (γ = 0): η̃_t = η(1−λη)^(−2t−1), θ_t = (1−λη)ᵗ θ̃_t.
+pub fn t1_claim<T: Field>(lr: &T, wd: &T, steps: usize) -> Claim<T> {
+    let (lr_tilde, z) = t1_schedule(lr, wd, steps);
+    Claim {
+        lr: vec![lr.clone(); steps],
+        weight_decay: vec![wd.clone(); steps],
+        lr_tilde,
+        z,
+        ..Claim::new(
+            "T1",
+            "gamma = 0: theta_t = (1 - lr wd)^t theta~_t with lr~_t = lr (1 - lr wd)^(-2t-1)",
+            Expected::Hold,
+        )
+    }
+}
+
+/// T1 checked.
 pub fn t1<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     lr: &T,
     wd: &T,
     steps: usize,
 ) -> Result<ClaimResult> {
-    let (lr_tilde, z) = t1_schedule(lr, wd, steps);
-    let pair = Pair {
-        lr: vec![lr.clone(); steps],
-        weight_decay: vec![wd.clone(); steps],
-        lr_tilde,
-        z,
-        free_buffer: None,
-    };
-    verdict(
-        setup,
-        "T1",
-        "gamma = 0: theta_t = (1 - lr wd)^t theta~_t with lr~_t = lr (1 - lr wd)^(-2t-1)",
-        Expected::Hold,
-        &pair,
-    )
-}
-
-fn t2_pair<T: Field>(
-    setup: &EquivalenceSetup<'_, T>,
-    lr: &T,
-    wd: &T,
-    alpha: &T,
-    steps: usize,
-    exact_buffer: bool,
-) -> Pair<T> {
-    let (lr_tilde, z) = t2_schedule(lr, alpha, steps);
-    let free_buffer = exact_buffer.then(|| scale(&setup.theta0, &t2_buffer_coefficient(lr, alpha)));
-    Pair {
-        lr: vec![lr.clone(); steps],
-        weight_decay: vec![wd.clone(); steps],
-        lr_tilde,
-        z,
-        free_buffer,
-    }
+    check(setup, t1_claim(lr, wd, steps))
 }
 
 /// T2 with the exact initial buffer ṽ₀ = ((α−1)/(αη)) θ₀, for either root.
+pub fn t2_claim<T: Field>(
+    setup: &EquivalenceSetup<'_, T>,
+    lr: &T,
+    wd: &T,
+    steps: usize,
+    root: Root,
+) -> Result<Claim<T>> {
+    let alpha = t2_root(lr, wd, &setup.momentum, root)?;
+    let (lr_tilde, z) = t2_schedule(lr, &alpha, steps);
+    let id = if root == Root::Larger {
+        "T2"
+    } else {
+        "T2-smaller-root"
+    };
+    Ok(Claim {
+        lr: vec![lr.clone(); steps],
+        weight_decay: vec![wd.clone(); steps],
+        lr_tilde,
+        z,
+        free_buffer: Some(scale(&setup.theta0, &t2_buffer_coefficient(lr, &alpha))),
+        detail: Some(format!("alpha = {}", alpha.to_f64())),
+        ..Claim::new(
+            id,
+            "theta_t = alpha^t theta~_t, lr~_t = lr alpha^(-2t-1), v~_0 = ((alpha-1)/(alpha lr)) theta_0",
+            Expected::Hold,
+        )
+    })
+}
+
+/// T2 checked.
 pub fn t2<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     lr: &T,
@@ -248,26 +400,7 @@ pub fn t2<T: Field>(
     steps: usize,
     root: Root,
 ) -> Result<ClaimResult> {
-    let alpha = t2_root(lr, wd, &setup.momentum, root)?;
-    let pair = t2_pair(setup, lr, wd, &alpha, steps, true);
-    let id = if root == Root::Larger {
-        "T2"
-    } else {
-        "T2-smaller-root"
-    };
-    let mut r = verdict(
-        setup,
-        id,
-        "theta_t = alpha^t theta~_t, lr~_t = lr alpha^(-2t-1), v~_0 = ((alpha-1)/(alpha lr)) theta_0",
-        Expected::Hold,
-        &pair,
-    )?;
-    r.detail = Some(format!(
-        "alpha = {}; {}",
-        alpha.to_f64(),
-        r.detail.unwrap_or_default()
-    ));
-    Ok(r)
+    check(setup, t2_claim(setup, lr, wd, steps, root)?)
 }
 
 /// T2 with ṽ₀ = 0: only asymptotic. Reports the angle between θ_t and θ̃_t, and its decay rate.
@@ -277,18 +410,12 @@ pub fn t2_zero_buffer<T: Field>(
     wd: &T,
     steps: usize,
 ) -> Result<ClaimResult> {
-    let alpha = t2_root(lr, wd, &setup.momentum, Root::Larger)?;
-    let pair = t2_pair(setup, lr, wd, &alpha, steps, false);
-    let with_wd = run(
-        setup,
-        &pair.lr,
-        &pair.weight_decay,
-        setup.theta0.clone(),
-        None,
-    )?;
-    let zeros = vec![T::zero(); steps];
-    let free = run(setup, &pair.lr_tilde, &zeros, setup.theta0.clone(), None)?;
-    // angle = 2 asin(‖â − b̂‖/2): accurate for tiny angles, unlike acos of the cosine.
+    let mut claim = t2_claim(setup, lr, wd, steps, Root::Larger)?;
+    claim.free_buffer = None;
+    let with_wd = wd_run(setup, &claim.lr, &claim.weight_decay, false)?;
+    let free = free_run(setup, &claim, &claim.lr_tilde)?;
+    // angle = 2 asin(‖â − b̂‖/2): accurate for tiny angles, unlike acos of the cosine. Directions
+    // do not depend on the twin's power-of-two scale.
     let unit = |v: &Vector<T>| -> Vector<T> {
         let n = norm_sq(v).try_sqrt().unwrap_or_else(T::one);
         v.map(|x| x / n.clone())
@@ -296,23 +423,18 @@ pub fn t2_zero_buffer<T: Field>(
     let series: Vec<f64> = with_wd
         .iter()
         .zip(&free)
-        .map(|(a, b)| {
+        .map(|(a, (b, _))| {
             let gap = norm_sq(&sub(&unit(a), &unit(b))).to_f64().sqrt();
             2.0 * (gap / 2.0).min(1.0).asin()
         })
         .collect();
-    let peak = series.iter().cloned().fold(0.0, f64::max);
+    let (peak_at, peak) = largest(&series);
     let last = *series.last().unwrap_or(&0.0);
     // The rate is measured only where the angle is above the rounding floor (10³ unit
     // roundoffs): below it the series measures rounding, not the dynamics (in f64 the floor
     // pinned the rate at 0.990 where 166 bits measure 0.950). Window: from the peak to the last
     // step above the floor — as long as possible, since the angle oscillates on its way down.
     let floor = 1e3 * T::unit_roundoff();
-    let peak_at = series
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map_or(0, |(t, _)| t);
     let above_end = series.iter().rposition(|&a| a > floor);
     let window = match above_end {
         Some(end) if end > peak_at => Some((peak_at, end)),
@@ -339,16 +461,49 @@ pub fn t2_zero_buffer<T: Field>(
         holds: rate < 1.0,
         discrepancy: rate,
         tolerance: 1.0,
-        statement: "with v~_0 = 0 the equivalence is asymptotic: the angle between theta_t and theta~_t decays (per-step geometric rate over the second half reported)".into(),
+        at_step: window.map(|(_, end)| end),
+        ratio: Some(rate),
+        ratio_at: window.map(|(_, end)| end),
+        horizon: None,
+        statement: "with v~_0 = 0 the equivalence is asymptotic: the angle between theta_t and theta~_t decays (per-step geometric rate from the peak to the last step above the rounding floor)".into(),
         tolerance_reason: "convergence means a rate below 1".into(),
         detail: Some(format!(
-            "peak angle {peak:.3e} rad, final {last:.3e} rad, rate {rate:.6} per step {measured}"
+            "peak angle {peak:.3e} rad at step {peak_at}, final {last:.3e} rad, rate {rate:.6} per step {measured}"
         )),
         series,
     })
 }
 
 /// T3 for arbitrary η_t, λ_t: the WD-shadow schedule η̃_t = η_t/(Z_t Z_{t+1}), ṽ₀ = 0.
+pub fn t3_claim<T: Field>(
+    setup: &EquivalenceSetup<'_, T>,
+    name: &str,
+    lr: Vec<T>,
+    wd: Vec<T>,
+    expected: Expected,
+) -> Result<Claim<T>> {
+    let z = wd_shadow(&lr, &wd, &setup.momentum);
+    let lr_tilde = exact_schedule(&lr, &z)?;
+    let z_min = z.iter().map(Field::to_f64).fold(f64::INFINITY, f64::min);
+    let detail = format!(
+        "Z_T = {:.6e}, min Z_t = {z_min:.6e}",
+        z.last().map(Field::to_f64).unwrap_or(1.0)
+    );
+    Ok(Claim {
+        lr,
+        weight_decay: wd,
+        lr_tilde: lr_tilde.into_iter().map(Scaled::new).collect(),
+        z: z.into_iter().map(Scaled::new).collect(),
+        detail: Some(detail),
+        ..Claim::new(
+            &format!("T3-{name}"),
+            "theta_t = Z_t theta~_t with the WD shadow Z_t and lr~_t = lr_t / (Z_t Z_{t+1}), v~_0 = 0",
+            expected,
+        )
+    })
+}
+
+/// T3 checked.
 pub fn t3<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     name: &str,
@@ -356,29 +511,7 @@ pub fn t3<T: Field>(
     wd: Vec<T>,
     expected: Expected,
 ) -> Result<ClaimResult> {
-    let z = wd_shadow(&lr, &wd, &setup.momentum);
-    let lr_tilde = exact_schedule(&lr, &z)?;
-    let z_min = z.iter().map(Field::to_f64).fold(f64::INFINITY, f64::min);
-    let pair = Pair {
-        lr,
-        weight_decay: wd,
-        lr_tilde,
-        z,
-        free_buffer: None,
-    };
-    let mut r = verdict(
-        setup,
-        &format!("T3-{name}"),
-        "theta_t = Z_t theta~_t with the WD shadow Z_t and lr~_t = lr_t / (Z_t Z_{t+1}), v~_0 = 0",
-        expected,
-        &pair,
-    )?;
-    r.detail = Some(format!(
-        "Z_T = {:.6e}, min Z_t = {z_min:.6e}; {}",
-        pair.z.last().map(Field::to_f64).unwrap_or(1.0),
-        r.detail.unwrap_or_default()
-    ));
-    Ok(r)
+    check(setup, t3_claim(setup, name, lr, wd, expected)?)
 }
 
 /// Negative control: the twin uses η̃_{t+1} at step t (a schedule off by one step).
@@ -387,36 +520,27 @@ pub fn t3_off_by_one<T: Field>(
     lr: Vec<T>,
     wd: Vec<T>,
 ) -> Result<ClaimResult> {
-    let z = wd_shadow(&lr, &wd, &setup.momentum);
-    let mut lr_tilde = exact_schedule(&lr, &z)?;
-    lr_tilde.remove(0);
-    let last = lr_tilde.last().cloned().unwrap_or_else(T::one);
-    lr_tilde.push(last);
-    let pair = Pair {
-        lr,
-        weight_decay: wd,
-        lr_tilde,
-        z,
-        free_buffer: None,
-    };
-    verdict(
-        setup,
-        "T3-off-by-one",
-        "negative control: the exact schedule shifted by one step must fail",
-        Expected::Fail,
-        &pair,
-    )
+    let mut claim = t3_claim(setup, "off-by-one", lr, wd, Expected::Fail)?;
+    claim.lr_tilde.remove(0);
+    if let Some(last) = claim.lr_tilde.last().cloned() {
+        claim.lr_tilde.push(last);
+    }
+    claim.statement = "negative control: the exact schedule shifted by one step must fail".into();
+    check(setup, claim)
 }
 
-/// Negative control: T2's construction run in the Sutskever convention with the same γ.
+/// T2 in the Sutskever convention (LR inside the buffer): the twin needs momentum γ/α² and the
+/// initial buffer Ṽ₀ = (α − 1) θ₀ (docs/MATH.md §3.3). With `same_momentum` the twin keeps γ —
+/// the negative control, which differs from the holding claim in that one cause.
 pub fn t2_sutskever<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     lr: &T,
     wd: &T,
     steps: usize,
+    same_momentum: bool,
 ) -> Result<ClaimResult> {
     let alpha = t2_root(lr, wd, &setup.momentum, Root::Larger)?;
-    let pair = t2_pair(setup, lr, wd, &alpha, steps, false);
+    let (lr_tilde, z) = t2_schedule(lr, &alpha, steps);
     let sutskever = EquivalenceSetup {
         model: setup.model,
         theta0: setup.theta0.clone(),
@@ -424,70 +548,207 @@ pub fn t2_sutskever<T: Field>(
         convention: Convention::Sutskever,
         arith: setup.arith.clone(),
     };
-    verdict(
-        &sutskever,
-        "T2-sutskever",
-        "negative control: the PyTorch-form equivalence applied to Sutskever-form SGD with the same momentum must fail",
-        Expected::Fail,
-        &pair,
-    )
+    let twin_momentum = if same_momentum {
+        setup.momentum.clone()
+    } else {
+        setup.momentum.clone() / (alpha.clone() * alpha.clone())
+    };
+    let (id, statement, expected) = if same_momentum {
+        (
+            "T2-sutskever-same-momentum",
+            "negative control: the Sutskever-form twin with momentum gamma instead of gamma/alpha^2 (all else equal) must fail",
+            Expected::Fail,
+        )
+    } else {
+        (
+            "T2-sutskever",
+            "Sutskever form (v <- gamma v + lr g; theta <- theta - v): theta_t = alpha^t theta~_t with twin momentum gamma/alpha^2, lr~_t = lr alpha^(-2t-1), V~_0 = (alpha - 1) theta_0",
+            Expected::Hold,
+        )
+    };
+    let claim = Claim {
+        lr: vec![lr.clone(); steps],
+        weight_decay: vec![wd.clone(); steps],
+        lr_tilde,
+        z,
+        free_buffer: Some(scale(&setup.theta0, &(alpha.clone() - T::one()))),
+        detail: Some(format!(
+            "alpha = {}, twin momentum {}",
+            alpha.to_f64(),
+            twin_momentum.to_f64()
+        )),
+        free_momentum: Some(twin_momentum),
+        ..Claim::new(id, statement, expected)
+    };
+    check(&sutskever, claim)
 }
 
-/// T4: the TEXP schedule against T3's exact schedule for step decay. Reports the ratio
-/// exact/TEXP per phase (its settled value and transient length) and demands that the settled
-/// factor be the same in every phase.
-pub fn t4<T: Field>(setup: &EquivalenceSetup<'_, T>, lr: Vec<T>, wd: &T) -> Result<ClaimResult> {
+/// T4 on a schedule: the settled factor exact/TEXP of every phase against the modal
+/// solution's prediction (docs/MATH.md §4). With `Boundary::NewRootSquared` it is the injected
+/// violation (id `T4-boundary-slip`) and must fail.
+pub fn t4<T: Field>(
+    arith: &str,
+    lr: Vec<T>,
+    wd: &T,
+    momentum: &T,
+    boundary: Boundary,
+) -> Result<ClaimResult> {
     let wd_seq = vec![wd.clone(); lr.len()];
-    let z = wd_shadow(&lr, &wd_seq, &setup.momentum);
+    let z = wd_shadow(&lr, &wd_seq, momentum);
     let exact = exact_schedule(&lr, &z)?;
-    let texp = texp_schedule(&lr, wd, &setup.momentum)?;
+    let texp = texp_with_boundary(&lr, wd, momentum, boundary)?;
+    let prediction = texp_prediction(&lr, wd, momentum)?;
     let ratio: Vec<f64> = exact
         .iter()
         .zip(&texp)
         .map(|(e, x)| (e.clone() / x.clone()).to_f64())
         .collect();
-    let mut phases: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    for t in 1..=lr.len() {
-        if t == lr.len() || lr[t] != lr[t - 1] {
-            phases.push((start, t));
-            start = t;
-        }
-    }
-    let settled: Vec<f64> = phases.iter().map(|&(_, end)| ratio[end - 1]).collect();
-    let transient: Vec<usize> = phases
+    let u = T::unit_roundoff();
+    // Rounding: Z_t takes 4 roundings a step (two multiply-adds), exact_t = η/(Z_t Z_{t+1})
+    // inherits two of them, TEXP_t one per step: about 10(t+1)u for the ratio at step t. A jump
+    // compares two settled ratios and the prediction carries as many again: 40 (T+1) u.
+    let rounding = 40.0 * (lr.len() as f64 + 1.0) * u;
+    let settled: Vec<f64> = prediction
+        .phases
         .iter()
-        .zip(&settled)
-        .map(|(&(a, b), &r)| {
-            (a..b)
-                .rev()
-                .find(|&t| (ratio[t] / r - 1.0).abs() > 1e-6)
-                .map_or(0, |t| t + 1 - a)
-        })
+        .map(|&(_, end)| ratio[end - 1])
         .collect();
-    let reference = settled[0];
+    let mut worst = (0usize, 0.0f64, 0.0f64, 0.0f64);
+    let mut parts = Vec::new();
+    for (i, &(start, end)) in prediction.phases.iter().enumerate() {
+        // Phase 0: the factor itself; later phases: the jump from the previous phase.
+        let (measured, predicted, tol) = if i == 0 {
+            (
+                settled[0],
+                prediction.factors[0],
+                prediction.remainder[0] + rounding,
+            )
+        } else {
+            (
+                settled[i] / settled[i - 1],
+                prediction.factors[i] / prediction.factors[i - 1],
+                prediction.remainder[i] + prediction.remainder[i - 1] + rounding,
+            )
+        };
+        let deviation = (measured / predicted - 1.0).abs();
+        let r = deviation / tol;
+        if r > worst.1 || i == 0 || r.is_nan() {
+            worst = (end - 1, r, deviation, tol);
+        }
+        let transient = (start..end)
+            .rev()
+            .find(|&t| (ratio[t] / settled[i] - 1.0).abs() > 1e-6)
+            .map_or(0, |t| t + 1 - start);
+        parts.push(format!(
+            "phase {start}..{end}: factor {:.9} (predicted {:.9}), second-mode share {:.2e}, transient {transient} steps above 1e-6",
+            settled[i], prediction.factors[i], prediction.share[i]
+        ));
+    }
     let spread = settled
         .iter()
-        .map(|r| (r / reference - 1.0).abs())
+        .map(|r| (r / settled[0] - 1.0).abs())
         .fold(0.0, f64::max);
-    let tol = 1e-2;
-    let parts: Vec<String> = phases
-        .iter()
-        .zip(settled.iter().zip(&transient))
-        .map(|(&(a, b), (r, tr))| format!("phase {a}..{b}: factor {r:.6}, transient {tr} steps"))
-        .collect();
+    let (id, statement, expected) = match boundary {
+        Boundary::Paper => (
+            "T4",
+            "TEXP = exact T3 schedule x a factor that is constant per phase; each phase's settled factor (and its jump at each boundary) is what the shadow's modal solution predicts",
+            Expected::Hold,
+        ),
+        Boundary::NewRootSquared => (
+            "T4-boundary-slip",
+            "injected violation: TEXP with the boundary factor alpha_I^2 instead of alpha_{I-1} alpha_I must fail",
+            Expected::Fail,
+        ),
+    };
     Ok(ClaimResult {
-        id: "T4".into(),
+        id: id.into(),
         model: "schedule only (step decay)".into(),
-        arith: setup.arith.clone(),
+        arith: arith.into(),
         steps: lr.len(),
-        expected: Expected::Hold,
-        holds: spread <= tol,
-        discrepancy: spread,
-        tolerance: tol,
-        statement: "TEXP = exact T3 schedule up to one near-constant factor (settled exact/TEXP ratio, relative spread across phases)".into(),
-        tolerance_reason: "TEXP is an approximation: its settled factor may differ between phases by the transients' integrated effect; 1% bounds it".into(),
-        detail: Some(parts.join("; ")),
+        expected,
+        holds: worst.1 <= 1.0,
+        discrepancy: worst.2,
+        tolerance: worst.3,
+        at_step: Some(worst.0),
+        ratio: Some(worst.1),
+        ratio_at: Some(worst.0),
+        horizon: None,
+        statement: statement.into(),
+        tolerance_reason: format!(
+            "the modal remainder 3|B/A|(alpha2/alpha1)^(L-1) left at the phase ends compared + 40 (T+1) u of rounding = {rounding:.2e}"
+        ),
+        detail: Some(format!("{}; spread of the settled factors {spread:.3e}", parts.join("; "))),
         series: ratio,
     })
+}
+
+/// T4 on a model: the WD run with step decay against the no-WD run with r₀·TEXP — by L6 the
+/// same as TEXP started from θ₀/√r₀, with r₀ the predicted settled factor of the first phase.
+/// The discrepancy may exceed rounding by the first-order effect of TEXP's LR mismatch
+/// δ_τ = r₀ TEXP_τ / exact_τ − 1: 2 Σ_{τ<t} |δ_τ| σ_τ, with σ_τ the twin's relative step
+/// (docs/MATH.md §4).
+pub fn t4_trajectory<T: Field>(
+    setup: &EquivalenceSetup<'_, T>,
+    lr: Vec<T>,
+    wd: &T,
+) -> Result<ClaimResult> {
+    let wd_seq = vec![wd.clone(); lr.len()];
+    let z = wd_shadow(&lr, &wd_seq, &setup.momentum);
+    let exact = exact_schedule(&lr, &z)?;
+    let texp = texp_with_boundary(&lr, wd, &setup.momentum, Boundary::Paper)?;
+    let prediction = texp_prediction(&lr, wd, &setup.momentum)?;
+    let r0 = T::from_rational(
+        &num_rational::BigRational::from_float(prediction.factors[0]).unwrap_or_default(),
+    );
+    let lr_tilde: Vec<T> = texp.iter().map(|x| x.clone() * r0.clone()).collect();
+    let mismatch: Vec<f64> = lr_tilde
+        .iter()
+        .zip(&exact)
+        .map(|(x, e)| (x.clone() / e.clone()).to_f64() - 1.0)
+        .collect();
+    let with_wd = wd_run(setup, &lr, &wd_seq, false)?;
+    let mut allowance = vec![0.0; lr.len() + 1];
+    for t in 0..lr.len() {
+        let a = scale(&with_wd[t], &(T::one() / z[t].clone()));
+        let b = scale(&with_wd[t + 1], &(T::one() / z[t + 1].clone()));
+        let step = relative_max_diff(&b, &a).to_f64();
+        allowance[t + 1] = allowance[t] + 2.0 * mismatch[t].abs() * step;
+    }
+    let mut transients = Vec::new();
+    for &(start, end) in &prediction.phases {
+        let size = mismatch[start..end]
+            .iter()
+            .map(|d| d.abs())
+            .fold(0.0, f64::max);
+        transients.push((start, end, size));
+    }
+    let claim = Claim {
+        lr,
+        weight_decay: wd_seq,
+        lr_tilde: lr_tilde.into_iter().map(Scaled::new).collect(),
+        z: z.into_iter().map(Scaled::new).collect(),
+        allowance: Some(allowance),
+        ..Claim::new(
+            "T4-trajectory",
+            "step decay with WD vs TEXP without WD from theta_0 / sqrt(r_0): theta_t = Z_t sqrt(r_0) theta^_t up to the first-order effect of TEXP's transients",
+            Expected::Hold,
+        )
+    };
+    let mut r = check(setup, claim)?;
+    let at_ends: Vec<String> = transients
+        .iter()
+        .map(|&(start, end, size)| {
+            format!(
+                "phase {start}..{end}: LR mismatch up to {size:.2e}, discrepancy at its end {:.2e}",
+                r.series.get(end).copied().unwrap_or(f64::NAN)
+            )
+        })
+        .collect();
+    r.detail = Some(format!(
+        "r_0 = {:.9}; {}; {}",
+        prediction.factors[0],
+        at_ends.join("; "),
+        r.detail.unwrap_or_default()
+    ));
+    Ok(r)
 }

@@ -43,13 +43,112 @@ pub fn exact_schedule<T: Field>(lr: &[T], shadow: &[T]) -> Result<Vec<T>> {
         .collect())
 }
 
+/// A number kept as m · 2^e: products of thousands of factors near 1 (Z_t = αᵗ,
+/// η̃_t = η α^(−2t−1)) neither overflow nor underflow, and rescaling by a power of two is exact
+/// in every arithmetic here (binary floats and rationals), so it adds no rounding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaled<T> {
+    /// m, kept within [2⁻³², 2³²] in magnitude.
+    pub mantissa: T,
+    /// e.
+    pub exp2: i64,
+}
+
+/// 2ᵏ exactly.
+pub fn pow2<T: Field>(k: i64) -> T {
+    T::from_int(2).powi(k)
+}
+
+/// The power of two that brings |x| (seen through f64) into [2⁻³², 2³²]; 0 when it is there
+/// already, or when x is 0 or not finite (nothing to normalize).
+pub(crate) fn shift_for(magnitude: f64) -> i64 {
+    if magnitude == 0.0 || magnitude.is_nan() {
+        0
+    } else if magnitude.is_infinite() || magnitude > 2f64.powi(32) {
+        32
+    } else if magnitude < 2f64.powi(-32) {
+        -32
+    } else {
+        0
+    }
+}
+
+impl<T: Field> Scaled<T> {
+    /// x · 2⁰, normalized.
+    pub fn new(x: T) -> Self {
+        Scaled {
+            mantissa: x,
+            exp2: 0,
+        }
+        .normalized()
+    }
+
+    fn normalized(mut self) -> Self {
+        // A value far outside f64's range (possible in mp) takes a few rounds.
+        for _ in 0..1 << 20 {
+            let k = shift_for(self.mantissa.to_f64().abs());
+            if k == 0 {
+                break;
+            }
+            self.mantissa *= pow2::<T>(-k);
+            self.exp2 += k;
+        }
+        self
+    }
+
+    /// self · x, normalized.
+    pub fn times(&self, x: &T) -> Self {
+        Scaled {
+            mantissa: self.mantissa.clone() * x.clone(),
+            exp2: self.exp2,
+        }
+        .normalized()
+    }
+
+    /// m · 2^(e + k) as one number (the caller keeps e + k moderate).
+    pub fn value_times_pow2(&self, k: i64) -> T {
+        self.mantissa.clone() * pow2::<T>(self.exp2 + k)
+    }
+
+    /// The value m · 2^e.
+    pub fn value(&self) -> T {
+        self.value_times_pow2(0)
+    }
+
+    /// log₁₀ of the value (for reports).
+    pub fn log10(&self) -> f64 {
+        self.mantissa.to_f64().abs().log10() + self.exp2 as f64 * std::f64::consts::LOG10_2
+    }
+}
+
+/// c · qᵗ for t = 0, …, n − 1 as a running product (t rounding errors at step t; exact in
+/// rationals).
+fn geometric<T: Field>(c: &T, q: &T, n: usize) -> Vec<Scaled<T>> {
+    let mut out = Vec::with_capacity(n);
+    let mut x = Scaled::new(c.clone());
+    for _ in 0..n {
+        out.push(x.clone());
+        x = x.times(q);
+    }
+    out
+}
+
 /// T1's closed form: (η̃_t for t < T, Z_t for t ≤ T).
-pub fn t1_schedule<T: Field>(lr: &T, weight_decay: &T, steps: usize) -> (Vec<T>, Vec<T>) {
+pub fn t1_schedule<T: Field>(
+    lr: &T,
+    weight_decay: &T,
+    steps: usize,
+) -> (Vec<Scaled<T>>, Vec<Scaled<T>>) {
     let q = T::one() - lr.clone() * weight_decay.clone();
-    let tilde = (0..steps)
-        .map(|t| lr.clone() * q.powi(-(2 * t as i64) - 1))
-        .collect();
-    let z = (0..=steps).map(|t| q.powi(t as i64)).collect();
+    geometric_pair(lr, &q, steps)
+}
+
+/// (η q^(−2t−1) for t < T, qᵗ for t ≤ T): the schedule and the factor of T1 (q = 1 − λη) and
+/// T2 (q = α).
+fn geometric_pair<T: Field>(lr: &T, q: &T, steps: usize) -> (Vec<Scaled<T>>, Vec<Scaled<T>>) {
+    let inv_sq = T::one() / (q.clone() * q.clone());
+    let tilde = geometric(&(lr.clone() / q.clone()), &inv_sq, steps);
+    let z = geometric(&T::one(), q, steps + 1);
     (tilde, z)
 }
 
@@ -92,12 +191,8 @@ pub fn t2_root<T: Field>(lr: &T, weight_decay: &T, momentum: &T, root: Root) -> 
 }
 
 /// T2's closed form for root α: (η̃_t = η α^(−2t−1) for t < T, Z_t = αᵗ for t ≤ T).
-pub fn t2_schedule<T: Field>(lr: &T, alpha: &T, steps: usize) -> (Vec<T>, Vec<T>) {
-    let tilde = (0..steps)
-        .map(|t| lr.clone() * alpha.powi(-(2 * t as i64) - 1))
-        .collect();
-    let z = (0..=steps).map(|t| alpha.powi(t as i64)).collect();
-    (tilde, z)
+pub fn t2_schedule<T: Field>(lr: &T, alpha: &T, steps: usize) -> (Vec<Scaled<T>>, Vec<Scaled<T>>) {
+    geometric_pair(lr, alpha, steps)
 }
 
 /// The coefficient (α − 1)/(α η) of the exact initial buffer ṽ₀ = c θ₀.
@@ -107,6 +202,25 @@ pub fn t2_buffer_coefficient<T: Field>(lr: &T, alpha: &T) -> T {
 
 /// TEXP (T4) for a step-decay LR sequence with constant λ, γ: the tapered exponential schedule.
 pub fn texp_schedule<T: Field>(lr: &[T], weight_decay: &T, momentum: &T) -> Result<Vec<T>> {
+    texp_with_boundary(lr, weight_decay, momentum, Boundary::Paper)
+}
+
+/// TEXP's factor at a phase boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boundary {
+    /// (η_I/η_{I−1}) (α*_{I−1} α*_I)^(−1), the construction.
+    Paper,
+    /// (η_I/η_{I−1}) (α*_I)^(−2): a plausible slip, kept as T4's injected violation.
+    NewRootSquared,
+}
+
+/// TEXP with the given boundary factor.
+pub fn texp_with_boundary<T: Field>(
+    lr: &[T],
+    weight_decay: &T,
+    momentum: &T,
+    boundary: Boundary,
+) -> Result<Vec<T>> {
     let mut out: Vec<T> = Vec::with_capacity(lr.len());
     let mut previous: Option<(T, T)> = None;
     for eta in lr {
@@ -117,8 +231,12 @@ pub fn texp_schedule<T: Field>(lr: &[T], weight_decay: &T, momentum: &T) -> Resu
                 if prev_eta == eta {
                     last.clone() / (alpha.clone() * alpha.clone())
                 } else {
+                    let previous_root = match boundary {
+                        Boundary::Paper => prev_alpha.clone(),
+                        Boundary::NewRootSquared => alpha.clone(),
+                    };
                     last.clone() * (eta.clone() / prev_eta.clone())
-                        / (prev_alpha.clone() * alpha.clone())
+                        / (previous_root * alpha.clone())
                 }
             }
         };
@@ -126,6 +244,75 @@ pub fn texp_schedule<T: Field>(lr: &[T], weight_decay: &T, momentum: &T) -> Resu
         previous = Some((eta.clone(), alpha));
     }
     Ok(out)
+}
+
+/// The phases [T_I, T_{I+1}) of a piecewise-constant LR sequence.
+pub fn phases<T: Field>(lr: &[T]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for t in 1..=lr.len() {
+        if t == lr.len() || lr[t] != lr[t - 1] {
+            out.push((start, t));
+            start = t;
+        }
+    }
+    out
+}
+
+/// What the modal solution of the WD shadow predicts about TEXP (docs/MATH.md, "T4").
+#[derive(Debug, Clone)]
+pub struct TexpPrediction {
+    /// The phases [T_I, T_{I+1}).
+    pub phases: Vec<(usize, usize)>,
+    /// The settled factor r_I = lim exact/TEXP of each phase, predicted without TEXP's boundary
+    /// formula: r_0 = 1/A_0², r_I = r_{I−1} (A_{I−1} α_{I−1}^{L_{I−1}} / A_I)².
+    pub factors: Vec<f64>,
+    /// The second mode's share |B_I/A_I| at the phase's first step (the transient's size).
+    pub share: Vec<f64>,
+    /// Bound on how far exact/TEXP at the phase's last step can still be from r_I:
+    /// 3 |B_I/A_I| (α₂/α₁)^(L_I − 1).
+    pub remainder: Vec<f64>,
+}
+
+/// Within a phase with constant η, λ, γ the shadow is z_{k+1} = (1 + γ − λη) z_k − γ z_{k−1},
+/// so z_k = A α₁ᵏ + B α₂ᵏ with A + B = z_0 and A α₁ + B α₂ = z_1. Returns the predicted
+/// settled factors of TEXP for a step-decay sequence (floats: the roots are irrational).
+pub fn texp_prediction<T: Field>(lr: &[T], weight_decay: &T, momentum: &T) -> Result<TexpPrediction> {
+    let phases = phases(lr);
+    let (mut z, mut u) = (T::one(), T::zero());
+    let mut factors = Vec::with_capacity(phases.len());
+    let mut share = Vec::with_capacity(phases.len());
+    let mut remainder = Vec::with_capacity(phases.len());
+    // The previous phase's leading mode extrapolated to the boundary: A_{I−1} α_{I−1}^{L_{I−1}}.
+    let mut extrapolated: Option<T> = None;
+    for &(start, end) in &phases {
+        let eta = &lr[start];
+        let a1 = t2_root(eta, weight_decay, momentum, Root::Larger)?;
+        let a2 = t2_root(eta, weight_decay, momentum, Root::Smaller)?;
+        let z1 = z.clone() - eta.clone() * (momentum.clone() * u.clone() + weight_decay.clone() * z.clone());
+        let big_a = (z1 - a2.clone() * z.clone()) / (a1.clone() - a2.clone());
+        let big_b = z.clone() - big_a.clone();
+        let rho = (big_b / big_a.clone()).to_f64().abs();
+        let q = (a2.clone() / a1.clone()).to_f64().abs();
+        let factor = match (&extrapolated, factors.last()) {
+            (Some(e), Some(&previous)) => previous * (e.clone() / big_a.clone()).to_f64().powi(2),
+            _ => 1.0 / big_a.to_f64().powi(2),
+        };
+        factors.push(factor);
+        share.push(rho);
+        remainder.push(3.0 * rho * q.powi((end - start - 1) as i32));
+        extrapolated = Some(big_a * a1.powi((end - start) as i64));
+        for t in start..end {
+            u = momentum.clone() * u + weight_decay.clone() * z.clone();
+            z -= lr[t].clone() * u.clone();
+        }
+    }
+    Ok(TexpPrediction {
+        phases,
+        factors,
+        share,
+        remainder,
+    })
 }
 
 #[cfg(test)]
@@ -144,8 +331,9 @@ mod tests {
         let wd = vec![r(1, 20); 6];
         let z = wd_shadow(&lr, &wd, &r(0, 1));
         let (tilde, z1) = t1_schedule(&r(1, 10), &r(1, 20), 6);
-        assert_eq!(z, z1);
-        assert_eq!(exact_schedule(&lr, &z).unwrap(), tilde);
+        let values = |v: &[Scaled<BigRational>]| v.iter().map(Scaled::value).collect::<Vec<_>>();
+        assert_eq!(z, values(&z1));
+        assert_eq!(exact_schedule(&lr, &z).unwrap(), values(&tilde));
     }
 
     /// For γ = 9/10, η = 1/10, λ = 1/38: 1 + γ − λη = 721/380 and the roots are 19/20, 18/19
