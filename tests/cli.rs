@@ -181,3 +181,49 @@ fn train_bad_input_exit_2() {
         ],
     );
 }
+
+/// docs/MATH.md §5: with momentum the stability limit is 2(1+γ)/ℓ''(0) = 2(1+γ)√(2π)
+/// (ℓ''(0) = φ(0) = 1/√(2π), derived there). At γ = 0.5 the kick-out onsets agree with it
+/// (measured median onset/limit 0.946 within the detection resolution 1.23); the same onsets
+/// judged against the plausible slip 2(1−γ)/ℓ''(0) disagree.
+#[test]
+fn onsets_agree_with_the_momentum_limit_and_not_with_the_slip() {
+    use explr::toy::verdict::{onset_check, KickOut};
+    let (code, json) = stdout_json(&["toy", "--json", "--no-plots", "--momentum", "0.5"]);
+    assert_eq!(code, 0);
+    let limit = json["stability_limit"].as_f64().unwrap();
+    let golden = 3.0 * (2.0 * std::f64::consts::PI).sqrt();
+    assert!((limit / golden - 1.0).abs() < 1e-9, "{limit} vs {golden}");
+    assert_eq!(json["onsets"]["applicable"], true);
+    assert_eq!(json["onsets"]["holds"], true);
+    let regimes = json["regimes"].as_array().unwrap();
+    let kicks: Vec<KickOut> = regimes.iter().find(|r| r["name"] == "bn+wd").unwrap()["kick_outs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let f = |key: &str| k[key].as_f64().unwrap();
+            KickOut {
+                step: 0,
+                onset_step: 0,
+                onset_effective_lr: f("onset_effective_lr"),
+                peak_effective_lr: f("peak_effective_lr"),
+                // Against 2(1−γ)/ℓ''(0), which is (1−γ)/(1+γ) = 1/3 of the right limit.
+                onset_over_limit: f("onset_over_limit") * 3.0,
+                resolution: f("resolution"),
+                norm_sq_growth: f("norm_sq_growth"),
+            }
+        })
+        .collect();
+    assert!(kicks.len() >= 2);
+    assert!(!onset_check(&kicks).holds);
+}
+
+/// With γ = 0.8 and ηλ = 0.01 the effective LR grows ~10% a step (×3.8 over the detection
+/// window): the quasi-static limit does not apply, and the report says so instead of judging.
+#[test]
+fn onsets_are_not_judged_when_the_effective_lr_moves_too_fast() {
+    let (_, json) = stdout_json(&["toy", "--json", "--no-plots", "--momentum", "0.8"]);
+    assert_eq!(json["onsets"]["applicable"], false);
+    assert!(json["onsets"]["median_resolution"].as_f64().unwrap() > 2.0);
+}

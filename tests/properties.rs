@@ -1,4 +1,4 @@
-//! Scale-invariance identities (SPEC §2, L1 and L2) and analytic-vs-finite-difference gradients,
+//! Scale-invariance identities (docs/MATH.md §2, L1 and L2) and analytic-vs-finite-difference gradients,
 //! written once generically and instantiated per arithmetic. Rationals compare with exact
 //! equality; floats with a tolerance justified at each use.
 
@@ -146,7 +146,7 @@ fn population_gradient_matches_finite_differences_at_mp() {
     });
 }
 
-/// The Hessian-vector product of the Rayleigh quotient satisfies ∇²L(w) w = −∇L(w) (SPEC L4)
+/// The Hessian-vector product of the Rayleigh quotient satisfies ∇²L(w) w = −∇L(w) (docs/MATH.md L4)
 /// exactly in rationals, and matches a difference quotient of gradients.
 #[test]
 fn rayleigh_hessian_is_exact() {

@@ -67,7 +67,7 @@ fn equivalence_holds_and_its_control_fails() {
     );
 }
 
-/// A run renormalized by the equivalent scaling (SPEC L6) computes the same function as the plain
+/// A run renormalized by the equivalent scaling (docs/MATH.md L6) computes the same function as the plain
 /// run: same test loss and predictions, same (undone) norms, up to float32 rounding.
 #[test]
 fn renormalized_run_equals_plain_run() {

@@ -229,15 +229,19 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         report.exact_steps
     );
     say!(
-        "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11} {:>11}",
+        "{:<26} {:<30} {:<8} {:<6} {:<7} {:>11} {:>6} {:>10} {:>6} {:>11}",
         "claim",
         "model",
         "arith",
         "expect",
         "verdict",
         "discrepancy",
+        "@step",
+        "ratio",
+        "@step",
         "tolerance"
     );
+    let step = |s: Option<usize>| s.map_or("-".to_string(), |t| t.to_string());
     for c in &report.claims {
         let verdict = if c.holds { "holds" } else { "fails" };
         let flag = if c.as_expected() {
@@ -246,9 +250,14 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
             "  <-- NOT AS EXPECTED"
         };
         let mut model = c.model.clone();
-        model.truncate(44);
+        model.truncate(30);
+        let ratio = match c.ratio {
+            Some(r) if r.is_finite() => fmt_sci(r, 2),
+            Some(_) => "diverged".into(),
+            None => "exact".into(),
+        };
         say!(
-            "{:<18} {:<44} {:<8} {:<6} {:<8} {:>11} {:>11}{flag}",
+            "{:<26} {:<30} {:<8} {:<6} {:<7} {:>11} {:>6} {:>10} {:>6} {:>11}{flag}",
             c.id,
             model,
             c.arith,
@@ -263,19 +272,33 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
             } else {
                 "diverged".into()
             },
+            step(c.at_step),
+            ratio,
+            step(c.ratio_at),
             fmt_sci(c.tolerance, 3)
         );
     }
     if !report.ladder.is_empty() {
         say!(
-            "precision ladder (discrepancy as precision grows; must fall by 2^(-dbits/2) a rung):"
+            "precision ladder (max discrepancy as precision grows; each resolved rung must fall by 2^(-dbits/2), the finest must resolve):"
         );
         for row in &report.ladder {
             let steps: Vec<String> = row
                 .arith
                 .iter()
-                .zip(&row.discrepancies)
-                .map(|(a, d)| format!("{a} {}", fmt_sci(*d, 2)))
+                .zip(row.discrepancies.iter().zip(&row.resolved))
+                .map(|(a, (d, r))| {
+                    let d = if d.is_finite() {
+                        fmt_sci(*d, 2)
+                    } else {
+                        "diverged".into()
+                    };
+                    if *r {
+                        format!("{a} {d}")
+                    } else {
+                        format!("{a} ({d}, unresolved)")
+                    }
+                })
                 .collect();
             let mut model = row.model.clone();
             model.truncate(30);
@@ -316,6 +339,22 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         .iter()
         .filter(|c| c.expected == Expected::Fail)
         .count();
+    // The weakest float control: how far above its tolerance it still fails.
+    if let Some((r, c)) = report
+        .claims
+        .iter()
+        .filter(|c| c.expected == Expected::Fail)
+        .filter_map(|c| c.ratio.map(|r| (r, c)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+    {
+        say!(
+            "weakest float control: {} on {} ({}) fails at {} x its tolerance",
+            c.id,
+            c.model,
+            c.arith,
+            fmt_sci(r, 2)
+        );
+    }
     say!(
         "{total} claims, {expected} as expected ({controls} negative controls, each must fail); {} ladders; verdict: {}",
         report.ladder.len(),

@@ -64,7 +64,7 @@ pub struct TrainArgs {
     /// No random crop and flip.
     #[arg(long)]
     pub no_augment: bool,
-    /// Renormalize runs without WD when ‖w‖ exceeds this (SPEC L6).
+    /// Renormalize runs without WD when ‖w‖ exceeds this (docs/MATH.md L6).
     #[arg(long, default_value_t = 1e4)]
     pub renorm_threshold: f64,
     /// Normalization ε (0: exactly scale invariant).

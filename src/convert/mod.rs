@@ -1,5 +1,5 @@
 //! The schedule converter: a standard schedule with weight decay and momentum → its equivalent
-//! schedule without weight decay (SPEC T2–T4).
+//! schedule without weight decay (docs/MATH.md T2–T4).
 //!
 //! - `exact`: T3's WD-shadow schedule η̃_t = η_t/(Z_t Z_{t+1}), equivalent with ṽ₀ = 0 for any
 //!   η_t, λ, γ (θ_t = Z_t θ̃_t).
@@ -173,7 +173,7 @@ pub fn convert(plan: &SchedulePlan, kind: Kind) -> Result<Conversion> {
 mod tests {
     use super::*;
 
-    /// SPEC §3 / the paper: η = 0.1, λ = 5e-4, γ = 0.9, 391 iterations per epoch → TEXP grows the
+    /// docs/MATH.md §3 / the paper: η = 0.1, λ = 5e-4, γ = 0.9, 391 iterations per epoch → TEXP grows the
     /// LR ×1.481 per epoch in the first phase; 300 epochs with ÷10 at 80 and 120 never overflow.
     #[test]
     fn paper_setting_grows_1_481_per_epoch() {

@@ -1,4 +1,4 @@
-//! The paper's toy in its population form (SPEC §4): a linear classifier w ∈ Rᵐ on infinite data
+//! The paper's toy in its population form (docs/MATH.md §4): a linear classifier w ∈ Rᵐ on infinite data
 //! x ~ N(0, I), y = sign(x₁), logistic loss s(m) = ln(1 + e^(−m)) on the margin m = y·h.
 //!
 //! Writing a = |x₁| (half-normal) and g = sign(x₁)·⟨x_⊥, ŵ_⊥⟩ ~ N(0, 1) independent of a, the

@@ -1,6 +1,6 @@
 //! Losses L(θ) and their gradients, generic over the arithmetic.
 //!
-//! A loss is *scale invariant* when L(cθ) = L(θ) for all c > 0 (SPEC §2): every weight feeds a
+//! A loss is *scale invariant* when L(cθ) = L(θ) for all c > 0 (docs/MATH.md §2): every weight feeds a
 //! normalization. Minibatch losses L_t use batch `t mod batches()`.
 
 mod logistic_population;

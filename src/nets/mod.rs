@@ -2,7 +2,7 @@
 //! passes (checked against finite differences in the tests).
 //!
 //! Every trainable weight feeds a normalization without affine parameters (ε = 0) and the output
-//! layer is frozen at its initialization, so the minibatch loss is scale invariant in θ (SPEC §2).
+//! layer is frozen at its initialization, so the minibatch loss is scale invariant in θ (docs/MATH.md §2).
 //! A trainable head ([`Head::Trainable`]) breaks that on purpose: it is a negative control.
 
 mod conv;

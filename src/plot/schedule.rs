@@ -64,7 +64,7 @@ pub fn schedule_figure(
     let path = dir.join("schedule.png");
     draw_figure(
         &path,
-        "schedule converter (SPEC T3/T4)",
+        "schedule converter (docs/MATH.md T3/T4)",
         &panels,
         2,
         (700, 460),

@@ -82,7 +82,7 @@ pub const SENSITIVITY_BUDGET: f64 = 1e2;
 pub const RESOLVABLE: f64 = 1e-6;
 /// Tolerance for a trajectory of up to 10³ steps: 10⁸ unit roundoffs, since rounding errors grow
 /// through the optimizer's linear recurrences and are amplified during the unstable episodes of WD
-/// + scale invariance (SPEC §6). The precision ladder separately demands that the discrepancy
+/// + scale invariance (docs/MATH.md §6). The precision ladder separately demands that the discrepancy
 ///   shrink as precision grows.
 pub const TRAJECTORY_BUDGET: f64 = 1e8;
 

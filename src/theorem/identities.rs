@@ -1,4 +1,4 @@
-//! The scale-invariance identities L1–L7 of SPEC §2, checked on a model at given points.
+//! The scale-invariance identities L1–L7 of docs/MATH.md §2, checked on a model at given points.
 //!
 //! - L1 ⟨∇L(θ), θ⟩ = 0                          (relative to ‖∇L‖‖θ‖)
 //! - L2 ∇L(cθ) = ∇L(θ)/c

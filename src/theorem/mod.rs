@@ -1,4 +1,4 @@
-//! The theorem verifier: SPEC §2–§3 as verdicts.
+//! The theorem verifier: docs/MATH.md §2–§3 as verdicts.
 
 pub mod claim;
 pub mod equivalence;

@@ -1,4 +1,4 @@
-//! The equivalent schedules of SPEC §3, in any field arithmetic.
+//! The equivalent schedules of docs/MATH.md §3, in any field arithmetic.
 //!
 //! - WD shadow (T3): the optimizer on a scalar z with zero loss gradient,
 //!   z₀ = 1, u₀ = 0, u_{t+1} = γ u_t + λ_t z_t, z_{t+1} = z_t − η_t u_{t+1}; Z_t := z_t, and
@@ -277,7 +277,11 @@ pub struct TexpPrediction {
 /// Within a phase with constant η, λ, γ the shadow is z_{k+1} = (1 + γ − λη) z_k − γ z_{k−1},
 /// so z_k = A α₁ᵏ + B α₂ᵏ with A + B = z_0 and A α₁ + B α₂ = z_1. Returns the predicted
 /// settled factors of TEXP for a step-decay sequence (floats: the roots are irrational).
-pub fn texp_prediction<T: Field>(lr: &[T], weight_decay: &T, momentum: &T) -> Result<TexpPrediction> {
+pub fn texp_prediction<T: Field>(
+    lr: &[T],
+    weight_decay: &T,
+    momentum: &T,
+) -> Result<TexpPrediction> {
     let phases = phases(lr);
     let (mut z, mut u) = (T::one(), T::zero());
     let mut factors = Vec::with_capacity(phases.len());
@@ -289,7 +293,8 @@ pub fn texp_prediction<T: Field>(lr: &[T], weight_decay: &T, momentum: &T) -> Re
         let eta = &lr[start];
         let a1 = t2_root(eta, weight_decay, momentum, Root::Larger)?;
         let a2 = t2_root(eta, weight_decay, momentum, Root::Smaller)?;
-        let z1 = z.clone() - eta.clone() * (momentum.clone() * u.clone() + weight_decay.clone() * z.clone());
+        let z1 = z.clone()
+            - eta.clone() * (momentum.clone() * u.clone() + weight_decay.clone() * z.clone());
         let big_a = (z1 - a2.clone() * z.clone()) / (a1.clone() - a2.clone());
         let big_b = z.clone() - big_a.clone();
         let rho = (big_b / big_a.clone()).to_f64().abs();
@@ -347,7 +352,7 @@ mod tests {
         assert!(t2_root(&lr, &r(1, 1), &m, Root::Larger).is_err());
     }
 
-    /// SPEC §3: η = 0.1, λ = 5e-4, γ = 0.9 with 391 iterations per epoch gives the paper's
+    /// docs/MATH.md §3: η = 0.1, λ = 5e-4, γ = 0.9 with 391 iterations per epoch gives the paper's
     /// "LR × 1.481 per epoch": α*^(−2·391) = 1.481 (to 3 decimals).
     #[test]
     fn paper_checkpoint_growth_per_epoch() {

@@ -7,7 +7,7 @@
 //! - the precision ladder (f64 and mp at 128/256/512 bits by default), which must shrink as
 //!   precision grows: T2, T3-step and L6 on the Rayleigh quotient over `steps` steps; T3-step on
 //!   the BN-MLP over 50 steps; T1 on the GN-MLP over 80 steps — a chaotic net on which f64
-//!   rounding is amplified past 10⁻² (SPEC §6) while 256 bits still resolve the identity;
+//!   rounding is amplified past 10⁻² (docs/MATH.md §6) while 256 bits still resolve the identity;
 //! - negative controls (expected to fail): T2-sutskever, T3-off-by-one, T3-trainable-head.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,10 +72,13 @@ pub struct LadderRow {
     pub steps: usize,
     /// Arithmetics from coarsest to finest.
     pub arith: Vec<String>,
-    /// The discrepancy at each.
+    /// The discrepancy at each (the whole run's maximum).
     pub discrepancies: Vec<f64>,
-    /// Each finer arithmetic cuts the discrepancy by at least 2^(−Δbits/2) (or both are 0);
-    /// see [`ladder_shrinks`].
+    /// Whether each rung resolves the whole run (its rounding floor stays below 10⁻⁶); a rung
+    /// that does not measures amplified rounding, not the claim.
+    pub resolved: Vec<bool>,
+    /// The finest rung resolves the run and each resolved rung cuts the discrepancy of the
+    /// resolved rung below it by at least 2^(−Δbits/2) (or both are 0); see [`ladder_shrinks`].
     pub shrinks: bool,
 }
 
@@ -604,18 +607,25 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
         }
         same.sort_by_key(|d| bits(&d.arith));
         // The whole run's maximum, so every rung is measured over the same steps.
-        let discrepancies: Vec<f64> = same
+        let discrepancies: Vec<f64> = same.iter().map(|d| d.discrepancy).collect();
+        let resolved: Vec<bool> = same
             .iter()
-            .map(|d| d.series.iter().cloned().fold(d.discrepancy, f64::max))
+            .map(|d| d.horizon.is_none_or(|h| h > d.steps))
             .collect();
-        let rungs: Vec<u32> = same.iter().map(|d| bits(&d.arith)).collect();
-        let shrinks = ladder_shrinks(&rungs, &discrepancies);
+        let (rungs, kept): (Vec<u32>, Vec<f64>) = same
+            .iter()
+            .zip(&resolved)
+            .filter(|(_, r)| **r)
+            .map(|(d, _)| (bits(&d.arith), d.discrepancy))
+            .unzip();
+        let shrinks = resolved.last() == Some(&true) && ladder_shrinks(&rungs, &kept);
         rows.push(LadderRow {
             id: c.id.clone(),
             model: c.model.clone(),
             steps: c.steps,
             arith: same.iter().map(|d| d.arith.clone()).collect(),
             discrepancies,
+            resolved,
             shrinks,
         });
     }

@@ -1,4 +1,4 @@
-//! The paper's toy example (SPEC §4): four regimes of full-batch GD on one linear classifier,
+//! The paper's toy example (docs/MATH.md §4): four regimes of full-batch GD on one linear classifier,
 //! from one initial point, with one constant learning rate η:
 //!
 //! - `neither`: no BN, no WD — on separable data ‖w‖ grows without bound (the loss → 0);
@@ -22,7 +22,7 @@ use crate::loss::Objective;
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
 use crate::scalar::Field;
 use crate::sim::{simulate_while, Run};
-use verdict::{convergence, kick_outs, Criterion, KickOut};
+use verdict::{convergence, kick_outs, onset_check, Criterion, KickOut, OnsetCheck};
 
 /// One of the four regimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -162,10 +162,13 @@ pub struct RegimeReport {
 /// The toy's whole outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct ToyReport {
-    /// wd-only and bn-only converge and bn+wd does not (with at least two kick-outs).
+    /// wd-only and bn-only converge and bn+wd does not (with at least two kick-outs), and the
+    /// kick-out onsets agree with the stability limit where the check applies.
     pub claim_holds: bool,
     /// Analytic stability limit of the optimum for the effective LR, 2(1+γ)/ℓ''(opt).
     pub stability_limit: f64,
+    /// bn+wd's kick-out onsets against the stability limit.
+    pub onsets: OnsetCheck,
     /// Arithmetic label.
     pub arith: String,
     /// η.
@@ -290,7 +293,12 @@ pub fn run_regime<T: Field>(
     }
     let criterion = convergence(&trajectory, &canonical, setup.tolerance);
     let kicks = if regime.decays() && invariant && diverged_at.is_none() {
-        kick_outs(&trajectory, &canonical, stability_limit)
+        kick_outs(
+            &trajectory,
+            &canonical,
+            stability_limit,
+            setup.momentum.to_f64(),
+        )
     } else {
         Vec::new()
     };
@@ -350,9 +358,16 @@ pub fn run_toy<T: Field>(
         })?;
         regimes.push(report);
     }
+    let onsets = onset_check(
+        regimes
+            .iter()
+            .find(|r| r.name == Regime::BnWd.name())
+            .map_or(&[][..], |r| &r.kick_outs[..]),
+    );
     Ok(ToyReport {
-        claim_holds: claim_holds(&regimes),
+        claim_holds: claim_holds(&regimes) && onsets.holds,
         stability_limit,
+        onsets,
         arith: T::NAME.to_string(),
         lr: setup.lr.to_f64(),
         weight_decay: setup.weight_decay.to_f64(),

@@ -173,7 +173,7 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Random crop (pad 4) and horizontal flip.
     pub augment: bool,
-    /// Rescale a run without WD (SPEC L6) when ‖θ‖ exceeds this.
+    /// Rescale a run without WD (docs/MATH.md L6) when ‖θ‖ exceeds this.
     pub renorm_threshold: f64,
     /// Normalization ε (0 makes the loss exactly scale invariant).
     pub eps: f64,
@@ -212,7 +212,7 @@ pub struct EpochRecord {
     pub renormalizations: usize,
 }
 
-/// One renormalization by the equivalent scaling (SPEC L6): θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖².
+/// One renormalization by the equivalent scaling (docs/MATH.md L6): θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖².
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Renormalization {
     /// Run name.

@@ -69,7 +69,7 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
         });
     }
     // TEXP is the exact schedule divided by a near-constant factor r; scaling θ₀ by 1/√r absorbs
-    // it (SPEC L6 with λ = 0).
+    // it (docs/MATH.md L6 with λ = 0).
     let theta_scale = if texp {
         let r = conversion
             .summary
@@ -304,7 +304,7 @@ pub fn train_run(
             if !kind.decays() {
                 let norm = net.norms_sq().iter().sum::<f64>().sqrt();
                 if norm > cfg.renorm_threshold {
-                    // θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖²: the same trajectory up to scale (SPEC L6).
+                    // θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖²: the same trajectory up to scale (docs/MATH.md L6).
                     let c = 1.0 / norm;
                     net.scale(c);
                     tch::no_grad(|| {

@@ -231,7 +231,7 @@ impl Net {
     }
 
     /// Multiplies every weight by c and the running statistics accordingly (mean by c, variance
-    /// by c²): the network computes the same function (SPEC L6).
+    /// by c²): the network computes the same function (docs/MATH.md L6).
     pub fn scale(&mut self, c: f64) {
         tch::no_grad(|| {
             for w in &mut self.weights {
