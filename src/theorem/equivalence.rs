@@ -109,7 +109,7 @@ pub fn skew_size<T: Field>() -> T {
     let u = T::unit_roundoff();
     if T::EXACT {
         pow2(-64)
-    } else if u == f64::EPSILON / 2.0 {
+    } else if T::NAME == "f64" {
         T::from_ratio(1, 100_000_000)
     } else {
         let bits = (-u.log2()).round() as i64;

@@ -307,9 +307,9 @@ pub fn texp_prediction<T: Field>(
         share.push(rho);
         remainder.push(3.0 * rho * q.powi((end - start - 1) as i32));
         extrapolated = Some(big_a * a1.powi((end - start) as i64));
-        for t in start..end {
+        for eta_t in &lr[start..end] {
             u = momentum.clone() * u + weight_decay.clone() * z.clone();
-            z -= lr[t].clone() * u.clone();
+            z -= eta_t.clone() * u.clone();
         }
     }
     Ok(TexpPrediction {
