@@ -50,6 +50,19 @@ pub struct EquivalenceSetup<'a, T: Field> {
     pub arith: String,
 }
 
+impl<'a, T: Field> EquivalenceSetup<'a, T> {
+    /// The same model, θ₀ and arithmetic with another momentum and convention.
+    pub fn with(&self, momentum: T, convention: Convention) -> Self {
+        EquivalenceSetup {
+            model: self.model,
+            theta0: self.theta0.clone(),
+            momentum,
+            convention,
+            arith: self.arith.clone(),
+        }
+    }
+}
+
 /// A claim ready to be checked: the WD run, its twin and the factor between them.
 pub struct Claim<T: Field> {
     id: String,
@@ -568,15 +581,9 @@ pub fn t2_sutskever<T: Field>(
     steps: usize,
     same_momentum: bool,
 ) -> Result<ClaimResult> {
+    let sutskever = setup.with(setup.momentum.clone(), Convention::Sutskever);
+    let mut claim = t2_claim(&sutskever, lr, wd, steps, Root::Larger)?;
     let alpha = t2_root(lr, wd, &setup.momentum, Root::Larger)?;
-    let (lr_tilde, z) = t2_schedule(lr, &alpha, steps);
-    let sutskever = EquivalenceSetup {
-        model: setup.model,
-        theta0: setup.theta0.clone(),
-        momentum: setup.momentum.clone(),
-        convention: Convention::Sutskever,
-        arith: setup.arith.clone(),
-    };
     let twin_momentum = if same_momentum {
         setup.momentum.clone()
     } else {
@@ -595,20 +602,16 @@ pub fn t2_sutskever<T: Field>(
             Expected::Hold,
         )
     };
-    let claim = Claim {
-        lr: vec![lr.clone(); steps],
-        weight_decay: vec![wd.clone(); steps],
-        lr_tilde,
-        z,
-        free_buffer: Some(scale(&setup.theta0, &(alpha.clone() - T::one()))),
-        detail: Some(format!(
-            "alpha = {}, twin momentum {}",
-            alpha.to_f64(),
-            twin_momentum.to_f64()
-        )),
-        free_momentum: Some(twin_momentum),
-        ..Claim::new(id, statement, expected)
-    };
+    claim.id = id.into();
+    claim.statement = statement.into();
+    claim.expected = expected;
+    claim.free_buffer = Some(scale(&setup.theta0, &(alpha.clone() - T::one())));
+    claim.detail = Some(format!(
+        "alpha = {}, twin momentum {}",
+        alpha.to_f64(),
+        twin_momentum.to_f64()
+    ));
+    claim.free_momentum = Some(twin_momentum);
     check(&sutskever, claim)
 }
 

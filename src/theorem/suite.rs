@@ -324,24 +324,11 @@ fn model_claims<T: Field>(
     if all && wants(cfg, "L7") {
         out.push(no_fixed_point(&identity));
     }
+    let no_momentum = setup.with(T::zero(), setup.convention);
     if allows("T1") {
-        let no_momentum = EquivalenceSetup {
-            model: setup.model,
-            theta0: setup.theta0.clone(),
-            momentum: T::zero(),
-            convention: setup.convention,
-            arith: setup.arith.clone(),
-        };
         out.push(t1(&no_momentum, &p.lr, &p.weight_decay, p.steps)?);
     }
     if allows("T1-skewed") {
-        let no_momentum = EquivalenceSetup {
-            model: setup.model,
-            theta0: setup.theta0.clone(),
-            momentum: T::zero(),
-            convention: setup.convention,
-            arith: setup.arith.clone(),
-        };
         let claim = t1_claim(&p.lr, &p.weight_decay, p.steps).skewed(skew_size());
         out.push(check(&no_momentum, claim)?);
     }
