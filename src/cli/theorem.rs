@@ -229,7 +229,7 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         report.exact_steps
     );
     say!(
-        "{:<26} {:<30} {:<8} {:<6} {:<7} {:>11} {:>6} {:>10} {:>6} {:>11}",
+        "{:<26} {:<30} {:<8} {:<6} {:<7} {:>11} {:>6} {:>10} {:>6} {:>11} {:>8}",
         "claim",
         "model",
         "arith",
@@ -239,7 +239,8 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         "@step",
         "ratio",
         "@step",
-        "tolerance"
+        "tolerance",
+        "resolved"
     );
     let step = |s: Option<usize>| s.map_or("-".to_string(), |t| t.to_string());
     for c in &report.claims {
@@ -257,7 +258,7 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
             None => "exact".into(),
         };
         say!(
-            "{:<26} {:<30} {:<8} {:<6} {:<7} {:>11} {:>6} {:>10} {:>6} {:>11}{flag}",
+            "{:<26} {:<30} {:<8} {:<6} {:<7} {:>11} {:>6} {:>10} {:>6} {:>11} {:>8}{flag}",
             c.id,
             model,
             c.arith,
@@ -275,7 +276,12 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
             step(c.at_step),
             ratio,
             step(c.ratio_at),
-            fmt_sci(c.tolerance, 3)
+            fmt_sci(c.tolerance, 3),
+            // Float trajectories: the steps the arithmetic resolves (the verdict covers those).
+            match c.horizon {
+                Some(h) if h <= c.steps => format!("{}/{}", h.saturating_sub(1), c.steps),
+                _ => "all".into(),
+            }
         );
     }
     if !report.ladder.is_empty() {
