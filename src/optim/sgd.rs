@@ -162,6 +162,30 @@ mod tests {
     }
 
     #[test]
+    fn names_round_trip_and_unknown_names_are_refused() {
+        for c in [Convention::PyTorch, Convention::Sutskever] {
+            assert_eq!(Convention::from_name(c.name()).unwrap(), c);
+        }
+        assert_eq!(Convention::PyTorch.name(), "pytorch");
+        assert_eq!(Convention::Sutskever.name(), "sutskever");
+        assert!(Convention::from_name("nesterov").is_err());
+    }
+
+    #[test]
+    fn state_and_optimizer_keep_what_they_were_given() {
+        let theta = Vector::from_vec(vec![r(1, 1), r(2, 1)]);
+        let zero = SgdState::new(theta.clone(), None);
+        assert_eq!(zero.buffer, Vector::from_vec(vec![r(0, 1), r(0, 1)]));
+        let given = Vector::from_vec(vec![r(3, 1), r(4, 1)]);
+        assert_eq!(SgdState::new(theta, Some(given.clone())).buffer, given);
+        let sgd = Sgd::new(r(1, 2), Convention::Sutskever).unwrap();
+        assert_eq!(*sgd.momentum(), r(1, 2));
+        assert_eq!(sgd.convention(), Convention::Sutskever);
+        // γ = 0 is allowed (plain SGD).
+        assert!(Sgd::new(r(0, 1), Convention::PyTorch).is_ok());
+    }
+
+    #[test]
     fn momentum_out_of_range_is_rejected() {
         assert!(Sgd::new(1.0, Convention::PyTorch).is_err());
         assert!(Sgd::new(-0.1, Convention::PyTorch).is_err());

@@ -110,3 +110,58 @@ pub fn within<T: Field>(discrepancy: &T, tol: f64) -> bool {
         d <= tol
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use num_rational::BigRational;
+
+    fn claim(expected: Expected, holds: bool, discrepancy: f64, ratio: Option<f64>) -> ClaimResult {
+        ClaimResult {
+            id: "T".into(),
+            model: "m".into(),
+            arith: "f64".into(),
+            steps: 1,
+            expected,
+            holds,
+            discrepancy,
+            tolerance: 1.0,
+            at_step: None,
+            ratio,
+            ratio_at: None,
+            horizon: None,
+            statement: String::new(),
+            tolerance_reason: String::new(),
+            detail: None,
+            series: Vec::new(),
+        }
+    }
+
+    /// Every combination of expectation and verdict, and non-finite values: a diverged run is
+    /// never as expected, and the decisive ratio, when there is one, is what must be finite.
+    #[test]
+    fn as_expected_needs_the_matching_verdict_and_a_finite_decisive_value() {
+        assert!(claim(Expected::Hold, true, 0.0, None).as_expected());
+        assert!(!claim(Expected::Hold, false, 0.0, None).as_expected());
+        assert!(claim(Expected::Fail, false, 1.0, None).as_expected());
+        assert!(!claim(Expected::Fail, true, 1.0, None).as_expected());
+        assert!(!claim(Expected::Fail, false, f64::INFINITY, None).as_expected());
+        assert!(!claim(Expected::Fail, false, 1.0, Some(f64::NAN)).as_expected());
+        // Past the horizon the run's maximum may be non-finite; the verdict's ratio decides.
+        assert!(claim(Expected::Hold, true, f64::NAN, Some(0.5)).as_expected());
+    }
+
+    /// Exact arithmetic demands 0; floats allow budget × u, boundary included.
+    #[test]
+    fn tolerances_scale_with_the_arithmetic() {
+        let (tol, reason) = tolerance::<f64>(1e4, "test");
+        assert_eq!(tol, 1e4 * f64::EPSILON / 2.0);
+        assert!(reason.contains("1e4"), "{reason}");
+        assert_eq!(tolerance::<BigRational>(1e4, "test").0, 0.0);
+        assert!(within(&tol, tol));
+        assert!(!within(&(tol * 1.000001), tol));
+        let tiny = BigRational::new(1.into(), 1_000_000_000_000i64.into());
+        assert!(!within(&tiny, 1.0));
+        assert!(within(&BigRational::from_integer(0.into()), 0.0));
+    }
+}
