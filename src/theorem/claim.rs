@@ -153,6 +153,7 @@ mod tests {
 
     /// Exact arithmetic demands 0; floats allow budget × u, boundary included.
     #[test]
+    #[allow(clippy::float_cmp)] // the values are exact products of powers of two and 1e4
     fn tolerances_scale_with_the_arithmetic() {
         let (tol, reason) = tolerance::<f64>(1e4, "test");
         assert_eq!(tol, 1e4 * f64::EPSILON / 2.0);
