@@ -365,6 +365,8 @@ pub fn run_toy<T: Field>(
     if bn_wd.is_some_and(|r| r.model.contains("sample")) {
         onsets.applicable = false;
         onsets.holds = true;
+        onsets.not_checked =
+            "the limit is the population loss's; a finite sample has its own curvature".into();
     }
     Ok(ToyReport {
         claim_holds: claim_holds(&regimes) && onsets.holds,

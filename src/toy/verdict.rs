@@ -183,6 +183,8 @@ pub struct OnsetCheck {
     pub total: usize,
     /// Not applicable, or 1/resolution ≤ median onset/limit ≤ resolution (medians).
     pub holds: bool,
+    /// Why the check was not made (empty when it was).
+    pub not_checked: String,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -203,7 +205,17 @@ pub fn onset_check(kicks: &[KickOut]) -> OnsetCheck {
         .filter(|k| k.onset_over_limit.ln().abs() <= k.resolution.ln())
         .count();
     let applicable = !kicks.is_empty() && median_resolution <= 2.0;
+    let not_checked = if kicks.is_empty() {
+        "no kick-outs".to_string()
+    } else if !applicable {
+        format!(
+            "lr/|w|^2 changes x{median_resolution:.3} over the detection window (> 2), so the quasi-static limit does not apply (lower --weight-decay)"
+        )
+    } else {
+        String::new()
+    };
     OnsetCheck {
+        not_checked,
         applicable,
         median_ratio,
         median_resolution,
