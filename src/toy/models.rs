@@ -62,3 +62,22 @@ pub fn quadratic_models<T: Field>(dim: usize) -> Vec<RegimeModel<T>> {
 pub fn quadratic_stability_limit<T: Field>(momentum: &T) -> T {
     T::one() + momentum.clone()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/MATH.md §5: the limit with momentum is 2(1+γ)/ℓ''(0) = 2(1+γ)√(2π) (ℓ''(0) = 1/√(2π)
+    /// by integration by parts); a (1−γ) slip would give 2√(2π)·0.5 at γ = 0.5 and be caught.
+    #[test]
+    fn stability_limit_with_momentum_is_two_one_plus_gamma_sqrt_two_pi() {
+        for gamma in [0.0, 0.5, 0.8] {
+            let golden = 2.0 * (1.0 + gamma) * (2.0 * std::f64::consts::PI).sqrt();
+            let limit = logistic_stability_limit(&gamma);
+            assert!(
+                (limit / golden - 1.0).abs() < 1e-12,
+                "{gamma}: {limit} vs {golden}"
+            );
+        }
+    }
+}
