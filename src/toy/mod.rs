@@ -217,6 +217,13 @@ fn finite(record: &StepRecord) -> bool {
     record.loss.is_finite() && record.w_norm.is_finite()
 }
 
+/// The regime's verdict: within tolerance over the window, no kick-out starting inside it, and
+/// no divergence.
+fn converged(criterion: &Criterion, kicks: &[KickOut], diverged_at: Option<usize>) -> bool {
+    let kick_in_window = kicks.iter().any(|k| k.step >= criterion.window_start);
+    criterion.within_tolerance && !kick_in_window && diverged_at.is_none()
+}
+
 /// Runs one regime and judges it. `progress(t)` is told each step and may stop the run with an
 /// error (a spent time budget). A run whose loss or ‖w‖ stops being a finite f64 ends there and
 /// is reported as diverged; an exact run whose numbers outgrow [`MAX_EXACT_BITS`] is an error.
@@ -269,7 +276,8 @@ pub fn run_regime<T: Field>(
             None => objective.loss(w, 0).to_f64(),
         };
         let rec = record(objective, obs.step, w, loss, lr);
-        let ok = finite(&rec) && w.iter().all(|x| x.to_f64().is_finite());
+        // ‖w‖ is finite only if every entry is, so this also judges w itself.
+        let ok = finite(&rec);
         let wf = to_f64(w);
         canonical.push(if invariant && rec.w_norm > 0.0 {
             wf.iter().map(|x| x / rec.w_norm).collect()
@@ -302,8 +310,7 @@ pub fn run_regime<T: Field>(
     } else {
         Vec::new()
     };
-    let kick_in_window = kicks.iter().any(|k| k.step >= criterion.window_start);
-    let converged = criterion.within_tolerance && !kick_in_window && diverged_at.is_none();
+    let converged = converged(&criterion, &kicks, diverged_at);
     let last = trajectory
         .last()
         .cloned()
@@ -379,4 +386,208 @@ pub fn run_toy<T: Field>(
         steps: setup.steps,
         regimes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::Quadratic;
+
+    fn setup(init: &[f64], tolerance: f64) -> ToySetup<f64> {
+        ToySetup {
+            lr: 0.5,
+            weight_decay: 0.02,
+            momentum: 0.0,
+            steps: 40,
+            init: Vector::from_column_slice(init),
+            tolerance,
+        }
+    }
+
+    #[test]
+    fn validate_names_the_field_and_the_value() {
+        assert!(setup(&[1.0, 0.5], 1e-6).validate().is_ok());
+        let zero = setup(&[0.0, 0.0], 1e-6).validate().unwrap_err().to_string();
+        assert!(zero.starts_with("invalid --init: 0,0 ("), "{zero}");
+        for bad in [0.0, -1.0, f64::INFINITY, f64::NAN] {
+            let e = setup(&[1.0, 0.5], bad).validate().unwrap_err().to_string();
+            assert!(e.starts_with("invalid --tolerance: "), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_record_is_judged_only_when_its_loss_and_norm_are_finite() {
+        let rec = |loss: f64, w_norm: f64| StepRecord {
+            step: 0,
+            loss,
+            train_error: None,
+            angle_deg: 0.0,
+            w_norm,
+            effective_lr: f64::INFINITY,
+        };
+        assert!(finite(&rec(1.0, 2.0)), "η/‖w‖² may be infinite");
+        assert!(!finite(&rec(f64::NAN, 2.0)));
+        assert!(!finite(&rec(1.0, f64::INFINITY)));
+    }
+
+    #[test]
+    fn each_regime_is_found_by_its_name() {
+        let s = setup(&[1.0, 0.5], 1e-6);
+        let limit = models::quadratic_stability_limit(&0.0);
+        let report = run_toy(&s, &models::quadratic_models(2), limit, |_, _| Ok(())).unwrap();
+        for regime in Regime::ALL {
+            assert_eq!(report.regime(regime).unwrap().name, regime.name());
+        }
+    }
+
+    #[test]
+    fn the_verdict_needs_tolerance_no_kick_in_the_window_and_no_divergence() {
+        let criterion = |within_tolerance| Criterion {
+            window_start: 100,
+            movement: 0.0,
+            error_change: 0.0,
+            tolerance: 1e-6,
+            within_tolerance,
+        };
+        let kick = |step| KickOut {
+            step,
+            onset_step: step,
+            onset_effective_lr: 1.0,
+            peak_effective_lr: 2.0,
+            onset_over_limit: 1.0,
+            resolution: 1.0,
+            norm_sq_growth: 2.0,
+        };
+        assert!(converged(&criterion(true), &[], None));
+        assert!(
+            converged(&criterion(true), &[kick(99)], None),
+            "kick before the window"
+        );
+        assert!(!converged(&criterion(true), &[kick(100)], None));
+        assert!(!converged(&criterion(true), &[], Some(150)));
+        assert!(!converged(&criterion(false), &[], None));
+    }
+
+    /// With BN the criterion watches w/‖w‖: under WD ‖w‖ shrinks by (1 − ηλ) a step while the
+    /// direction has settled, so bn+wd before its first kick-out is converged, and the raw w
+    /// (or w·‖w‖) would not be.
+    #[test]
+    fn with_bn_the_direction_is_judged_not_the_norm() {
+        // ηλ = 1e-3; η/‖w‖² starts at 0.08 and needs ~1260 steps to reach the limit 1.
+        let s = ToySetup {
+            lr: 0.1,
+            weight_decay: 0.01,
+            momentum: 0.0,
+            steps: 600,
+            init: Vector::from_column_slice(&[1.0, 0.5]),
+            tolerance: 1e-6,
+        };
+        let (regime, model) = models::quadratic_models::<f64>(2).remove(3);
+        assert_eq!(regime, Regime::BnWd);
+        let r = run_regime(&s, regime, model.as_ref(), 1.0, |_| Ok(())).unwrap();
+        assert!(r.kick_outs.is_empty());
+        assert!(r.criterion.movement < 1e-12, "{}", r.criterion.movement);
+        assert!(r.converged);
+    }
+
+    /// Kick-outs are events of scale-invariant models with WD. A model without BN whose norm
+    /// shrinks (WD on w₂) and then grows by more than 1% (GD at η = 1.5 on w₁² diverges) is no
+    /// kick-out, though the detector alone would call it one.
+    #[test]
+    fn only_scale_invariant_models_with_wd_are_kicked_out() {
+        let s = ToySetup {
+            lr: 1.5,
+            weight_decay: 0.1,
+            momentum: 0.0,
+            steps: 60,
+            init: Vector::from_column_slice(&[1e-3, 1.0]),
+            tolerance: 1e-6,
+        };
+        let model = Quadratic::first_coordinate(2);
+        let r = run_regime(&s, Regime::BnWd, &model, 1.0, |_| Ok(())).unwrap();
+        assert_eq!(r.diverged_at, None);
+        assert!(r.kick_outs.is_empty());
+        let canonical = vec![vec![0.0; 2]; r.trajectory.len()];
+        assert!(!verdict::kick_outs(&r.trajectory, &canonical, 1.0, 0.0).is_empty());
+    }
+
+    /// The exact run stops before the step that would outgrow [`MAX_EXACT_BITS`], with an error
+    /// naming --steps, instead of computing it: a w₀ entry of 2⁻¹⁴⁰⁰⁰⁰ (1 + 140,001 bits, ×4 > 500,000)
+    /// trips the budget at step 0.
+    #[test]
+    fn an_exact_run_stops_at_its_size_budget() {
+        use num_rational::BigRational;
+        let q = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+        let s = ToySetup {
+            lr: q(1, 3),
+            weight_decay: q(1, 7),
+            momentum: q(0, 1),
+            steps: 100,
+            init: Vector::from_vec(vec![
+                q(1, 1),
+                BigRational::new(1.into(), num_bigint::BigInt::from(1) << 140_000),
+            ]),
+            tolerance: 1e-6,
+        };
+        let (regime, model) = models::quadratic_models::<BigRational>(2).remove(3);
+        let e = run_regime(&s, regime, model.as_ref(), 1.0, |_| Ok(()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("invalid --steps: 100 (exact numbers have 140002 bits at step 0"),
+            "{e}"
+        );
+    }
+
+    /// The claim needs all four parts; each one false alone makes it fail (one cause each).
+    #[test]
+    fn the_claim_fails_when_any_one_part_fails() {
+        let kick = KickOut {
+            step: 5,
+            onset_step: 5,
+            onset_effective_lr: 1.0,
+            peak_effective_lr: 2.0,
+            onset_over_limit: 1.0,
+            resolution: 1.0,
+            norm_sq_growth: 2.0,
+        };
+        let report = |regime: Regime, converged: bool, kicks: usize| RegimeReport {
+            name: regime.name(),
+            model: String::new(),
+            weight_decay: 0.0,
+            converged,
+            diverged_at: None,
+            criterion: Criterion {
+                window_start: 0,
+                movement: 0.0,
+                error_change: 0.0,
+                tolerance: 1e-6,
+                within_tolerance: converged,
+            },
+            last: StepRecord {
+                step: 0,
+                loss: 0.0,
+                train_error: None,
+                angle_deg: 0.0,
+                w_norm: 1.0,
+                effective_lr: 1.0,
+            },
+            kick_outs: vec![kick.clone(); kicks],
+            trajectory: Vec::new(),
+        };
+        let all = |wd: bool, bn: bool, both: bool, kicks: usize| {
+            claim_holds(&[
+                report(Regime::Neither, false, 0),
+                report(Regime::WdOnly, wd, 0),
+                report(Regime::BnOnly, bn, 0),
+                report(Regime::BnWd, both, kicks),
+            ])
+        };
+        assert!(all(true, true, false, 2));
+        assert!(!all(false, true, false, 2));
+        assert!(!all(true, false, false, 2));
+        assert!(!all(true, true, true, 2));
+        assert!(!all(true, true, false, 1));
+        assert!(!claim_holds(&[report(Regime::WdOnly, true, 0)]));
+    }
 }

@@ -80,4 +80,12 @@ mod tests {
             );
         }
     }
+
+    /// The companion toy ℓ(φ) = cos²φ has ℓ'' = 2 at φ = 90°, so 2(1+γ)/2 = 1 + γ.
+    #[test]
+    fn quadratic_limit_is_one_plus_gamma() {
+        assert_eq!(quadratic_stability_limit(&0.0), 1.0);
+        assert_eq!(quadratic_stability_limit(&0.5), 1.5);
+        assert_eq!(quadratic_stability_limit(&0.9), 1.9);
+    }
 }

@@ -260,4 +260,120 @@ mod tests {
             "the onset is searched after the transient"
         );
     }
+
+    /// 30 steps: the window is the last max(29/10, 20) = 20 steps, from t = 9. c_t = (3t, 4t)
+    /// moves 5 per step, so the farthest c_t in the window is 5·20 = 100 from c_29 = (87, 116),
+    /// whose norm 145 scales it: movement 100/145. The training error falls by 0.01 a step:
+    /// change 0.2 over the window.
+    #[test]
+    fn convergence_measures_the_window_relative_to_the_final_point() {
+        let records: Vec<StepRecord> = (0..30)
+            .map(|t| StepRecord {
+                train_error: Some(0.5 - 0.01 * t as f64),
+                ..record(t, 1.0)
+            })
+            .collect();
+        let canonical: Vec<Vec<f64>> = (0..30)
+            .map(|t| vec![3.0 * t as f64, 4.0 * t as f64])
+            .collect();
+        let c = convergence(&records, &canonical, 0.7);
+        assert_eq!(c.window_start, 9);
+        assert!((c.movement - 100.0 / 145.0).abs() < 1e-15, "{}", c.movement);
+        assert!((c.error_change - 0.2).abs() < 1e-12, "{}", c.error_change);
+        assert!(c.within_tolerance);
+        assert!(!convergence(&records, &canonical, 0.6).within_tolerance);
+        // Below norm 1 the movement is absolute: c_t = (3t, 4t)/1000 moves 0.1 in the window.
+        let small: Vec<Vec<f64>> = canonical
+            .iter()
+            .map(|c| c.iter().map(|x| x / 1000.0).collect())
+            .collect();
+        let c = convergence(&records, &small, 0.15);
+        assert!((c.movement - 0.1).abs() < 1e-15, "{}", c.movement);
+        assert!(!convergence(&records, &small, 0.15 * 0.5).within_tolerance);
+        // Error change alone fails the verdict.
+        let still = vec![vec![1.0, 0.0]; 30];
+        let c = convergence(&records, &still, 0.1);
+        assert_eq!(c.movement, 0.0);
+        assert!(!c.within_tolerance);
+    }
+
+    /// One episode, worked by hand: ‖w‖ shrinks from t = 0 (settled), a 0.2% bump at t = 3 → 4
+    /// (growth 1.004 < 1.01: no episode), then grows from t = 5 to t = 7 ((1.3/0.95)² = 1.8726).
+    /// The angular movement ∠(c_s, c_{s+1}) is smallest at s = 2 (after the last episode, from
+    /// quiet_from = 0), so the onset is t = 2: η/‖w‖² there is 1/0.98², the per-step factor g is
+    /// (0.99/0.98)² and without momentum (W = 1) the resolution is g².
+    #[test]
+    fn a_kick_out_is_located_and_measured() {
+        let norms = [1.0, 0.99, 0.98, 0.96, 0.962, 0.95, 1.2, 1.3, 1.29];
+        let records: Vec<StepRecord> = norms
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| record(t, n))
+            .collect();
+        let angles_deg: [f64; 8] = [3.0, 2.0, 0.5, 1.0, 1.5, 2.5, 20.0, 5.0];
+        let mut phi = 0.0_f64;
+        let mut canonical = vec![vec![1.0, 0.0]];
+        for a in angles_deg {
+            phi += a.to_radians();
+            canonical.push(vec![phi.cos(), phi.sin()]);
+        }
+        let kicks = kick_outs(&records, &canonical, 0.5, 0.0);
+        assert_eq!(kicks.len(), 1, "{kicks:?}");
+        let k = &kicks[0];
+        assert_eq!((k.step, k.onset_step), (5, 2));
+        assert_eq!(k.onset_effective_lr, 1.0 / (0.98 * 0.98));
+        assert_eq!(k.peak_effective_lr, 1.0 / (0.95 * 0.95));
+        assert_eq!(k.onset_over_limit, k.onset_effective_lr / 0.5);
+        let g = (1.0 / (0.98 * 0.98)) / (1.0 / (0.99 * 0.99));
+        assert!((k.resolution - g * g).abs() < 1e-15, "{}", k.resolution);
+        assert!((k.norm_sq_growth - (1.3_f64 / 0.95).powi(2)).abs() < 1e-15);
+        // The same episode with momentum γ = 0.75 (W = ⌈1/(1 − √0.75)⌉ = 8): the envelope at s
+        // is the largest movement over s..=5 (capped at the episode), 3 at s = 0 and 2.5 from
+        // s = 1 on; the first of equal minima wins, so the onset is t = 1, and the resolution is
+        // its factor g = (1/0.99)² over W + 1 = 9 steps.
+        let k = &kick_outs(&records, &canonical, 0.5, 0.75)[0];
+        assert_eq!(k.onset_step, 1);
+        let g: f64 = 1.0 / (0.99 * 0.99);
+        assert!((k.resolution - g.powi(9)).abs() < 1e-14, "{}", k.resolution);
+    }
+
+    fn kick(onset_over_limit: f64, resolution: f64) -> KickOut {
+        KickOut {
+            step: 10,
+            onset_step: 9,
+            onset_effective_lr: onset_over_limit,
+            peak_effective_lr: 2.0,
+            onset_over_limit,
+            resolution,
+            norm_sq_growth: 2.0,
+        }
+    }
+
+    #[test]
+    fn onsets_are_judged_by_their_medians_within_the_resolution() {
+        // Medians 1.0 and 1.05; within: only the middle one (|ln 0.9| > ln 1.05, |ln 1.2| > ln 1.1).
+        let c = onset_check(&[kick(0.9, 1.05), kick(1.0, 1.05), kick(1.2, 1.1)]);
+        assert!(c.applicable && c.holds && c.not_checked.is_empty());
+        assert_eq!((c.median_ratio, c.median_resolution), (1.0, 1.05));
+        assert_eq!((c.within, c.total), (1, 3));
+        // An even count averages the middle two: ratios 0.5, 0.6 → 0.55, outside ×1.5 (and the
+        // slip 2(1−γ)/ℓ'' would look like this).
+        let c = onset_check(&[kick(0.5, 1.5), kick(0.6, 1.5)]);
+        assert!(c.applicable && !c.holds);
+        assert!((c.median_ratio - 0.55).abs() < 1e-15);
+        assert_eq!(c.within, 0);
+        // Just inside and just outside: ratio 1.5 against resolution 1.5 holds.
+        assert!(onset_check(&[kick(1.5, 1.5)]).holds);
+        assert!(onset_check(&[kick(1.0 / 1.49, 1.5)]).holds);
+        assert!(!onset_check(&[kick(1.51, 1.5)]).holds);
+        assert!(!onset_check(&[kick(1.0 / 1.51, 1.5)]).holds);
+        // A resolution above 2 is not judged, and says why; exactly 2 still is.
+        let c = onset_check(&[kick(0.1, 2.5)]);
+        assert!(!c.applicable && c.holds);
+        assert!(c.not_checked.contains("x2.500"), "{}", c.not_checked);
+        assert!(onset_check(&[kick(1.0, 2.0)]).applicable);
+        let c = onset_check(&[]);
+        assert!(!c.applicable && c.holds && c.median_ratio.is_nan());
+        assert_eq!(c.not_checked, "no kick-outs");
+    }
 }
