@@ -360,4 +360,128 @@ mod tests {
         let per_epoch = alpha.powi(-2 * 391);
         assert!((per_epoch - 1.481).abs() < 5e-4, "{per_epoch}");
     }
+
+    /// By hand, η = (1/2, 1/4), λ = (1/10, 1/5), γ = 1/2: u₁ = 1/10, z₁ = 1 − 1/20 = 19/20;
+    /// u₂ = 1/20 + 19/100 = 6/25, z₂ = 19/20 − 6/100 = 89/100. Then η̃₀ = (1/2)/(19/20) = 10/19
+    /// and η̃₁ = (1/4)/((19/20)(89/100)) = 500/1691.
+    #[test]
+    fn wd_shadow_and_its_schedule_by_hand() {
+        let lr = [r(1, 2), r(1, 4)];
+        let z = wd_shadow(&lr, &[r(1, 10), r(1, 5)], &r(1, 2));
+        assert_eq!(z, [r(1, 1), r(19, 20), r(89, 100)]);
+        assert_eq!(exact_schedule(&lr, &z).unwrap(), [r(10, 19), r(500, 1691)]);
+        for bad in [r(0, 1), r(-1, 3)] {
+            let e = exact_schedule(&lr, &[r(1, 1), bad, r(1, 2)]).unwrap_err();
+            assert!(
+                e.to_string()
+                    .starts_with("invalid --lr and --weight-decay: Z_1 = "),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn shift_for_keeps_magnitudes_within_two_to_the_32() {
+        let p = |k: i32| 2f64.powi(k);
+        for (x, k) in [
+            (0.0, 0),
+            (f64::NAN, 0),
+            (1.0, 0),
+            (p(32), 0),
+            (p(-32), 0),
+            (p(33), 32),
+            (f64::INFINITY, 32),
+            (p(-33), -32),
+        ] {
+            assert_eq!(shift_for(x), k, "{x}");
+        }
+    }
+
+    /// Rescaling is by exact powers of two: 2⁻⁷⁰ needs two rounds (2⁻³⁸, then 2⁻⁶), and every
+    /// operation gives back the exact value.
+    #[test]
+    fn scaled_numbers_are_exact_mantissa_times_power_of_two() {
+        assert_eq!(pow2::<BigRational>(5), r(32, 1));
+        assert_eq!(pow2::<BigRational>(-3), r(1, 8));
+        let tiny = Scaled::new(pow2::<BigRational>(-70) * r(3, 1));
+        assert_eq!((tiny.mantissa.clone(), tiny.exp2), (r(3, 64), -64));
+        assert_eq!(tiny.value(), pow2::<BigRational>(-70) * r(3, 1));
+        assert_eq!(tiny.value_times_pow2(70), r(3, 1));
+        let big = Scaled::new(pow2::<BigRational>(40));
+        assert_eq!((big.mantissa.clone(), big.exp2), (r(256, 1), 32));
+        let product = big.times(&pow2::<BigRational>(30));
+        assert_eq!((product.mantissa.clone(), product.exp2), (r(64, 1), 64));
+        assert_eq!(Scaled::new(r(5, 1)).exp2, 0);
+        let l = Scaled::new(-1000.0 * 2f64.powi(-70)).log10();
+        assert!(
+            (l - (3.0 - 70.0 * std::f64::consts::LOG10_2)).abs() < 1e-13,
+            "{l}"
+        );
+    }
+
+    #[test]
+    fn phases_split_where_the_lr_changes() {
+        let lr = [r(1, 1), r(1, 1), r(1, 2), r(1, 2), r(1, 2), r(1, 4)];
+        assert_eq!(phases(&lr), [(0, 2), (2, 5), (5, 6)]);
+        assert_eq!(phases(&lr[..1]), [(0, 1)]);
+        assert!(phases::<BigRational>(&[]).is_empty());
+    }
+
+    /// γ = 9/10, λ = 5/238 and η = 1/10 then 1/20 have rational roots (34/35, 63/68) and
+    /// (84/85, 51/56), so the modal solution is exact. Golden values from the same formulas in
+    /// Python `fractions` (phases of 4 and 3 steps): A₀ = 170/107, B₀ = −63/107, r₀ = 1/A₀² =
+    /// 11449/28900, share 63/170, remainder 3·(63/170)·(63·35/(68·34))³ = 0.96443991247218;
+    /// phase 1: r₁ = 0.6863137653279573, share 0.08733958239027324, remainder
+    /// 0.22252353127658026.
+    #[test]
+    fn texp_prediction_by_hand_in_a_rational_case() {
+        let (wd, m) = (r(5, 238), r(9, 10));
+        let lr: Vec<BigRational> = [vec![r(1, 10); 4], vec![r(1, 20); 3]].concat();
+        let p = texp_prediction(&lr, &wd, &m).unwrap();
+        assert_eq!(p.phases, [(0, 4), (4, 7)]);
+        let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();
+        assert_eq!(p.factors[0], 11449.0 / 28900.0);
+        assert_eq!(p.share[0], 63.0 / 170.0);
+        assert!(
+            close(p.remainder[0], 0.964_439_912_472_179_5),
+            "{}",
+            p.remainder[0]
+        );
+        assert!(
+            close(p.factors[1], 0.686_313_765_327_957_3),
+            "{}",
+            p.factors[1]
+        );
+        assert!(
+            close(p.share[1], 0.087_339_582_390_273_24),
+            "{}",
+            p.share[1]
+        );
+        assert!(
+            close(p.remainder[1], 0.222_523_531_276_580_26),
+            "{}",
+            p.remainder[1]
+        );
+    }
+
+    /// What the prediction means: exact/TEXP at each phase's last step is within the remainder
+    /// of the settled factor r_I (relative), checked in exact arithmetic on 150-step phases.
+    #[test]
+    fn exact_over_texp_settles_to_the_predicted_factor() {
+        let (wd, m) = (r(5, 238), r(9, 10));
+        let lr: Vec<BigRational> = [vec![r(1, 10); 150], vec![r(1, 20); 150]].concat();
+        let p = texp_prediction(&lr, &wd, &m).unwrap();
+        let exact = exact_schedule(&lr, &wd_shadow(&lr, &vec![wd.clone(); 300], &m)).unwrap();
+        let texp = texp_schedule(&lr, &wd, &m).unwrap();
+        for (i, &(_, end)) in p.phases.iter().enumerate() {
+            let ratio = (exact[end - 1].clone() / texp[end - 1].clone()).to_f64();
+            let off = (ratio / p.factors[i] - 1.0).abs();
+            assert!(
+                off <= p.remainder[i],
+                "phase {i}: {off:e} > {:e}",
+                p.remainder[i]
+            );
+            assert!(p.remainder[i] < 1e-2, "150 steps settle the phase");
+        }
+    }
 }
