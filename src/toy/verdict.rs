@@ -93,13 +93,18 @@ pub fn convergence(records: &[StepRecord], canonical: &[Vec<f64>], tolerance: f6
     }
 }
 
-/// Finds the kick-out episodes.
+/// Finds the kick-out episodes. `canonical` has one entry per record.
 pub fn kick_outs(
     records: &[StepRecord],
     canonical: &[Vec<f64>],
     limit: f64,
     momentum: f64,
 ) -> Vec<KickOut> {
+    assert_eq!(
+        records.len(),
+        canonical.len(),
+        "one canonical point per record"
+    );
     let mut out = Vec::new();
     let mut quiet_from = 0;
     let mut t = 0;
@@ -131,14 +136,13 @@ pub fn kick_outs(
             // the ringing's decay time 1/(1 − √γ) (W = 1 without momentum).
             let window = (1.0 / (1.0 - momentum.sqrt())).ceil().max(1.0) as usize;
             let movement = |s: usize| angle_deg(&canonical[s], &canonical[s + 1]);
+            // Every step searched is at most `begin`, and begin + 1 < records.len().
             let envelope = |s: usize| {
                 (s..(s + window).min(begin + 1))
-                    .filter(|&k| k + 1 < canonical.len())
                     .map(movement)
                     .fold(0.0, f64::max)
             };
             let onset = (quiet_from..=begin)
-                .filter(|&s| s + 1 < canonical.len())
                 .min_by(|&a, &b| envelope(a).total_cmp(&envelope(b)))
                 .unwrap_or(begin);
             let onset_lr = records[onset].effective_lr;
@@ -375,5 +379,34 @@ mod tests {
         let c = onset_check(&[]);
         assert!(!c.applicable && c.holds && c.median_ratio.is_nan());
         assert_eq!(c.not_checked, "no kick-outs");
+    }
+
+    /// A step where ‖w‖ stays equal ends a growth run (the transient, or an episode), so the
+    /// onset search starts there: here both onsets are the tied step itself.
+    #[test]
+    fn equal_norms_end_a_growth_run() {
+        let episodes = |norms: &[f64], quiet: usize| {
+            let records: Vec<StepRecord> = norms
+                .iter()
+                .enumerate()
+                .map(|(t, &n)| record(t, n))
+                .collect();
+            // The angular movement is smallest right after the tie.
+            let mut phi = 0.0_f64;
+            let mut canonical = vec![vec![1.0, 0.0]];
+            for s in 0..norms.len() - 1 {
+                phi += if s == quiet { 0.001 } else { 0.1 };
+                canonical.push(vec![phi.cos(), phi.sin()]);
+            }
+            kick_outs(&records, &canonical, 1.0, 0.0)
+        };
+        // The transient grows to t = 1, ties at t = 2, then WD shrinks and t = 4 → 5 kicks.
+        let k = episodes(&[1.0, 1.5, 1.5, 1.4, 1.3, 1.6, 1.55], 1);
+        assert_eq!(k.len(), 1, "{k:?}");
+        assert_eq!(k[0].onset_step, 1);
+        // An episode grows to t = 3 and ties at t = 4; the next one's onset is searched from 3.
+        let k = episodes(&[1.0, 0.99, 0.98, 1.2, 1.2, 1.19, 1.18, 1.5, 1.49], 3);
+        assert_eq!(k.len(), 2, "{k:?}");
+        assert_eq!((k[1].step, k[1].onset_step), (6, 3));
     }
 }
