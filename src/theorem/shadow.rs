@@ -433,6 +433,7 @@ mod tests {
     /// 11449/28900, share 63/170, remainder 3·(63/170)·(63·35/(68·34))³ = 0.96443991247218;
     /// phase 1: r₁ = 0.6863137653279573, share 0.08733958239027324, remainder
     /// 0.22252353127658026.
+    #[allow(clippy::float_cmp)] // 1/A₀² and |B/A| are the f64 nearest exact rationals, as is the division
     #[test]
     fn texp_prediction_by_hand_in_a_rational_case() {
         let (wd, m) = (r(5, 238), r(9, 10));

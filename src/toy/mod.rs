@@ -279,7 +279,9 @@ pub fn run_regime<T: Field>(
         // ‖w‖ is finite only if every entry is, so this also judges w itself.
         let ok = finite(&rec);
         let wf = to_f64(w);
-        canonical.push(if invariant && rec.w_norm > 0.0 {
+        // (w = 0 is no point of a scale-invariant model: its loss is NaN and the run has
+        // diverged there.)
+        canonical.push(if invariant {
             wf.iter().map(|x| x / rec.w_norm).collect()
         } else {
             wf

@@ -82,6 +82,7 @@ mod tests {
     }
 
     /// The companion toy ℓ(φ) = cos²φ has ℓ'' = 2 at φ = 90°, so 2(1+γ)/2 = 1 + γ.
+    #[allow(clippy::float_cmp)] // 1 + γ is one rounded addition, as is the literal
     #[test]
     fn quadratic_limit_is_one_plus_gamma() {
         assert_eq!(quadratic_stability_limit(&0.0), 1.0);

@@ -269,6 +269,7 @@ mod tests {
     /// moves 5 per step, so the farthest c_t in the window is 5·20 = 100 from c_29 = (87, 116),
     /// whose norm 145 scales it: movement 100/145. The training error falls by 0.01 a step:
     /// change 0.2 over the window.
+    #[allow(clippy::float_cmp)] // a motionless path measures exactly 0
     #[test]
     fn convergence_measures_the_window_relative_to_the_final_point() {
         let records: Vec<StepRecord> = (0..30)
@@ -306,6 +307,7 @@ mod tests {
     /// The angular movement ∠(c_s, c_{s+1}) is smallest at s = 2 (after the last episode, from
     /// quiet_from = 0), so the onset is t = 2: η/‖w‖² there is 1/0.98², the per-step factor g is
     /// (0.99/0.98)² and without momentum (W = 1) the resolution is g².
+    #[allow(clippy::float_cmp)] // the fields are copied from the records, not recomputed
     #[test]
     fn a_kick_out_is_located_and_measured() {
         let norms = [1.0, 0.99, 0.98, 0.96, 0.962, 0.95, 1.2, 1.3, 1.29];
