@@ -411,4 +411,25 @@ mod tests {
         assert_eq!(k.len(), 2, "{k:?}");
         assert_eq!((k[1].step, k[1].onset_step), (6, 3));
     }
+
+    /// A run whose ‖w‖ grows to the end (no WD step ever shrank it) is all transient, and the
+    /// episode search stops at the last record.
+    #[test]
+    fn growth_to_the_end_is_transient_or_one_episode() {
+        let grow = |norms: &[f64]| {
+            let records: Vec<StepRecord> = norms
+                .iter()
+                .enumerate()
+                .map(|(t, &n)| record(t, n))
+                .collect();
+            let canonical: Vec<Vec<f64>> = (0..norms.len())
+                .map(|t| vec![1.0, t as f64 * 1e-2])
+                .collect();
+            kick_outs(&records, &canonical, 1.0, 0.0)
+        };
+        assert!(grow(&[1.0, 1.1, 1.2, 1.3]).is_empty());
+        let k = grow(&[1.0, 0.9, 1.1, 1.2, 1.3]);
+        assert_eq!(k.len(), 1);
+        assert!((k[0].norm_sq_growth - (1.3_f64 / 0.9).powi(2)).abs() < 1e-15);
+    }
 }
