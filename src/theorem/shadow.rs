@@ -443,26 +443,14 @@ mod tests {
         let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();
         assert_eq!(p.factors[0], 11449.0 / 28900.0);
         assert_eq!(p.share[0], 63.0 / 170.0);
-        assert!(
-            close(p.remainder[0], 0.964_439_912_472_179_5),
-            "{}",
-            p.remainder[0]
-        );
-        assert!(
-            close(p.factors[1], 0.686_313_765_327_957_3),
-            "{}",
-            p.factors[1]
-        );
-        assert!(
-            close(p.share[1], 0.087_339_582_390_273_24),
-            "{}",
-            p.share[1]
-        );
-        assert!(
-            close(p.remainder[1], 0.222_523_531_276_580_26),
-            "{}",
-            p.remainder[1]
-        );
+        for (got, want) in [
+            (p.remainder[0], 0.964_439_912_472_179_5),
+            (p.factors[1], 0.686_313_765_327_957_3),
+            (p.share[1], 0.087_339_582_390_273_24),
+            (p.remainder[1], 0.222_523_531_276_580_26),
+        ] {
+            assert!(close(got, want), "{got} vs {want}");
+        }
     }
 
     /// What the prediction means: exact/TEXP at each phase's last step is within the remainder

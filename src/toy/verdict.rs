@@ -244,15 +244,19 @@ mod tests {
         }
     }
 
+    fn records_of(norms: &[f64]) -> Vec<StepRecord> {
+        norms
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| record(t, n))
+            .collect()
+    }
+
     #[test]
     fn the_starting_transient_is_no_kick_out() {
         // ‖w‖ grows from t = 0 (transient), shrinks (WD), then jumps (a kick-out), shrinks.
         let norms = [1.0, 1.5, 2.0, 1.9, 1.8, 1.7, 2.5, 2.4, 2.3];
-        let records: Vec<StepRecord> = norms
-            .iter()
-            .enumerate()
-            .map(|(t, &n)| record(t, n))
-            .collect();
+        let records = records_of(&norms);
         let canonical: Vec<Vec<f64>> = (0..norms.len())
             .map(|t| vec![1.0, t as f64 * 1e-3])
             .collect();
@@ -311,11 +315,7 @@ mod tests {
     #[test]
     fn a_kick_out_is_located_and_measured() {
         let norms = [1.0, 0.99, 0.98, 0.96, 0.962, 0.95, 1.2, 1.3, 1.29];
-        let records: Vec<StepRecord> = norms
-            .iter()
-            .enumerate()
-            .map(|(t, &n)| record(t, n))
-            .collect();
+        let records = records_of(&norms);
         let angles_deg: [f64; 8] = [3.0, 2.0, 0.5, 1.0, 1.5, 2.5, 20.0, 5.0];
         let mut phi = 0.0_f64;
         let mut canonical = vec![vec![1.0, 0.0]];
@@ -388,11 +388,7 @@ mod tests {
     #[test]
     fn equal_norms_end_a_growth_run() {
         let episodes = |norms: &[f64], quiet: usize| {
-            let records: Vec<StepRecord> = norms
-                .iter()
-                .enumerate()
-                .map(|(t, &n)| record(t, n))
-                .collect();
+            let records = records_of(norms);
             // The angular movement is smallest right after the tie.
             let mut phi = 0.0_f64;
             let mut canonical = vec![vec![1.0, 0.0]];
@@ -417,11 +413,7 @@ mod tests {
     #[test]
     fn growth_to_the_end_is_transient_or_one_episode() {
         let grow = |norms: &[f64]| {
-            let records: Vec<StepRecord> = norms
-                .iter()
-                .enumerate()
-                .map(|(t, &n)| record(t, n))
-                .collect();
+            let records = records_of(norms);
             let canonical: Vec<Vec<f64>> = (0..norms.len())
                 .map(|t| vec![1.0, t as f64 * 1e-2])
                 .collect();
