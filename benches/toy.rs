@@ -4,11 +4,11 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use explr::linalg::Vector;
 use explr::scalar::Field;
+use explr::scalar::Rational;
 use explr::toy::models::{
     logistic_models, logistic_stability_limit, quadratic_models, quadratic_stability_limit, ToyData,
 };
 use explr::toy::{run_toy, ToySetup};
-use num_rational::BigRational;
 
 fn toy_defaults(c: &mut Criterion) {
     let setup = ToySetup::<f64> {
@@ -26,8 +26,8 @@ fn toy_defaults(c: &mut Criterion) {
     group.bench_function("defaults_f64_population_3000_steps", |b| {
         b.iter(|| run_toy(&setup, &models, limit, |_, _| Ok(())).unwrap())
     });
-    let r = |n: i64, d: i64| BigRational::from_ratio(n, d);
-    let exact = ToySetup::<BigRational> {
+    let r = |n: i64, d: i64| Rational::from_ratio(n, d);
+    let exact = ToySetup::<Rational> {
         lr: r(1, 2),
         weight_decay: r(1, 10),
         momentum: r(0, 1),
@@ -35,8 +35,8 @@ fn toy_defaults(c: &mut Criterion) {
         init: Vector::from_vec(vec![r(1, 1), r(2, 1)]),
         tolerance: 1e-6,
     };
-    let exact_models = quadratic_models::<BigRational>(2);
-    let exact_limit = quadratic_stability_limit(&r(0, 1)).to_f64();
+    let exact_models = quadratic_models::<Rational>(2);
+    let exact_limit = Field::to_f64(&quadratic_stability_limit(&r(0, 1)));
     group.bench_function("rational_normalized_quadratic_6_steps", |b| {
         b.iter(|| run_toy(&exact, &exact_models, exact_limit, |_, _| Ok(())).unwrap())
     });

@@ -10,7 +10,7 @@
 //! | stored trajectory records | [`MAX_RECORD_BYTES`] | memory: records are kept for verdicts and plots |
 //! | worker threads | [`MAX_THREADS`] | each is an OS thread; more than this only thrashes |
 //! | schedule iterations | [`MAX_ITERATIONS`] | each is a row in 192-bit arithmetic (~9 µs) |
-//! | operand size in exact runs | [`MAX_EXACT_BITS`] | rational sizes grow ~4× a step; the step past it would take minutes |
+//! | operand size in exact runs | [`MAX_EXACT_BITS`] | rational sizes grow ~4× a step; the step past it would take ~100 s |
 //! | running time | `--time-limit` (default [`DEFAULT_TIME_LIMIT`] s) | the run stops as soon as its projection exceeds it |
 
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -30,11 +30,13 @@ pub const MAX_THREADS: usize = 256;
 pub const MAX_ITERATIONS: usize = 5_000_000;
 /// Largest size, in bits of numerator plus denominator, that a number of an exact run may reach.
 /// Measured on the rational toy (default inputs): the largest coordinate has 2, 12, 73, 338,
-/// 1,407, 5,700, 22,884, 91,633, 366,643 bits after 0..8 steps (×4 a step); the default 8-step
-/// run (17 s) ends at 3.7·10⁵ bits, and the step to 1.5·10⁶ bits alone takes over a minute.
-pub const MAX_EXACT_BITS: u64 = 500_000;
-/// Most `--init` entries of an exact run: each may grow to [`MAX_EXACT_BITS`] (62 KB), so the
-/// state, its buffer and gradient stay under ~20 MB.
+/// 1,407, 5,700, 22,884, 91,633, 366,643, 1,466,695, 5,866,917 bits after 0..10 steps (×4 a
+/// step). With dashu-ratio the four regimes take 0.17 s for 8 steps, 1.3 s for 9 and 9.6 s for
+/// 10 (2-core dev box); this budget admits the 10-step run and stops the 11th step (2.3·10⁷ bits,
+/// ~100 s) before it starts.
+pub const MAX_EXACT_BITS: u64 = 8_000_000;
+/// Most `--init` entries of an exact run: each may grow to [`MAX_EXACT_BITS`] (1 MB), so the
+/// state, its buffer and gradient stay under ~300 MB.
 pub const MAX_EXACT_DIM: usize = 100;
 
 /// Largest exact input (numerator plus denominator bits, about 300 decimal digits): sizes grow
@@ -44,7 +46,7 @@ pub const MAX_EXACT_INPUT_BITS: u64 = 1024;
 /// Checks that the exact value `text` of `flag` is small enough for an exact run.
 pub fn exact_input(flag: &str, text: &str) -> Result<()> {
     let value = crate::scalar::parse_rational(text).map_err(|e| e.in_field(flag))?;
-    let bits = value.numer().bits() + value.denom().bits();
+    let bits = crate::scalar::Field::size_bits(&value);
     if bits > MAX_EXACT_INPUT_BITS {
         return Err(Error::invalid(
             flag,
@@ -61,7 +63,7 @@ pub fn exact_input(flag: &str, text: &str) -> Result<()> {
 /// reported (or trained) in f64 keeps its meaning.
 pub fn positive_within_f64(flag: &str, text: &str) -> Result<()> {
     let value = crate::scalar::parse_rational(text).map_err(|e| e.in_field(flag))?;
-    if value <= num_rational::BigRational::from_integer(0.into()) {
+    if value <= crate::scalar::Rational::ZERO {
         return Err(Error::invalid(flag, text, "must be positive"));
     }
     let log10 = <crate::scalar::Mp as crate::scalar::Field>::from_rational(&value).log10_abs();

@@ -19,7 +19,8 @@ pub fn dot<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
 
 /// ‖a‖².
 pub fn norm_sq<T: Field>(a: &Vector<T>) -> T {
-    dot(a, a)
+    // `square` spares exact arithmetic the gcd of x·x (p²/q² is already in lowest terms).
+    a.iter().fold(T::zero(), |acc, x| acc + x.square())
 }
 
 /// c·a.
@@ -92,11 +93,11 @@ pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use num_rational::BigRational;
+    use crate::scalar::Rational;
 
     #[test]
     fn helpers_are_exact_on_rationals() {
-        let r = |n, d| BigRational::from_ratio(n, d);
+        let r = |n, d| Rational::from_ratio(n, d);
         let a = Vector::from_vec(vec![r(1, 3), r(2, 5)]);
         let b = Vector::from_vec(vec![r(3, 1), r(-5, 2)]);
         assert_eq!(dot(&a, &b), r(0, 1));

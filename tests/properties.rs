@@ -4,8 +4,8 @@
 
 use explr::linalg::{dot, norm_sq, scale, Vector};
 use explr::loss::{LogisticPopulation, LogisticSample, Objective, Quadratic, Rayleigh};
+use explr::scalar::Rational;
 use explr::scalar::{with_precision, Field, Mp};
-use num_rational::BigRational;
 use proptest::prelude::*;
 
 /// |a − b| ≤ tol · max(1, |b|) in T, reported in f64.
@@ -57,10 +57,10 @@ fn check_gradient<T: Field>(model: &dyn Objective<T>, w: &Vector<T>, h: &T, tol:
     }
 }
 
-fn ratio_vector(entries: &[(i64, i64)]) -> Vector<BigRational> {
+fn ratio_vector(entries: &[(i64, i64)]) -> Vector<Rational> {
     Vector::from_iterator(
         entries.len(),
-        entries.iter().map(|&(n, d)| BigRational::from_ratio(n, d)),
+        entries.iter().map(|&(n, d)| Rational::from_ratio(n, d)),
     )
 }
 
@@ -80,9 +80,9 @@ proptest! {
     ) {
         prop_assume!(nonzero(&entries));
         let w = ratio_vector(&entries);
-        let c = BigRational::from_ratio(c.0, c.1);
-        check_scale_invariance(&Rayleigh::<BigRational>::random(4, seed), &w, &c, 0.0);
-        check_scale_invariance(&Rayleigh::<BigRational>::normalized_quadratic(4), &w, &c, 0.0);
+        let c = Rational::from_ratio(c.0, c.1);
+        check_scale_invariance(&Rayleigh::<Rational>::random(4, seed), &w, &c, 0.0);
+        check_scale_invariance(&Rayleigh::<Rational>::normalized_quadratic(4), &w, &c, 0.0);
     }
 
     /// f64: rounding of a handful of operations, each ≤ 2⁻⁵³ relative; 1e-12 leaves room.
@@ -151,7 +151,7 @@ fn population_gradient_matches_finite_differences_at_mp() {
 #[test]
 fn rayleigh_hessian_is_exact() {
     let w = ratio_vector(&[(1, 2), (-2, 3), (3, 1)]);
-    let model = Rayleigh::<BigRational>::random(3, 11);
+    let model = Rayleigh::<Rational>::random(3, 11);
     let hw = model.hessian_vec(&w, &w, 0).unwrap();
     let g = model.gradient(&w, 0);
     assert_eq!(hw, g.map(|x| -x));

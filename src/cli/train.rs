@@ -163,8 +163,8 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
     positive("--weight-decay", &args.weight_decay)?;
     positive("--decay-factor", &args.decay_factor)?;
     let m = crate::scalar::parse_rational(&args.momentum).map_err(|e| e.in_field("--momentum"))?;
-    let zero = num_rational::BigRational::from_integer(0.into());
-    let one = num_rational::BigRational::from_integer(1.into());
+    let zero = crate::scalar::Rational::ZERO;
+    let one = crate::scalar::Rational::ONE;
     if m < zero || m >= one {
         return Err(Error::invalid(
             "--momentum",

@@ -33,6 +33,11 @@ pub trait Objective<T: Field> {
     fn loss_and_gradient(&self, theta: &Vector<T>, batch: usize) -> (T, Vector<T>) {
         (self.loss(theta, batch), self.gradient(theta, batch))
     }
+    /// L_batch(θ) rounded to f64, for reports; models whose loss is a ratio of sums override it
+    /// with [`Field::dots_to_f64`], which spares exact arithmetic its gcds.
+    fn loss_f64(&self, theta: &Vector<T>, batch: usize) -> f64 {
+        self.loss(theta, batch).to_f64()
+    }
     /// True when L(cθ) = L(θ) for every c > 0 by construction.
     fn scale_invariant(&self) -> bool;
     /// ∇²L(θ)·u when the model provides it analytically.
@@ -63,6 +68,9 @@ impl<T: Field, O: Objective<T> + ?Sized> Objective<T> for Box<O> {
     }
     fn loss_and_gradient(&self, theta: &Vector<T>, batch: usize) -> (T, Vector<T>) {
         (**self).loss_and_gradient(theta, batch)
+    }
+    fn loss_f64(&self, theta: &Vector<T>, batch: usize) -> f64 {
+        (**self).loss_f64(theta, batch)
     }
     fn scale_invariant(&self) -> bool {
         (**self).scale_invariant()

@@ -82,6 +82,17 @@ impl<T: Field> Rayleigh<T> {
         let r = dot(w, &aw) / n.clone();
         (r, n, aw)
     }
+
+    /// ∇R(w) = (2/‖w‖²)(Aw − R(w) w) from the parts (r, ‖w‖², Aw).
+    fn gradient_from(r: &T, n: T, aw: &Vector<T>, w: &Vector<T>) -> Vector<T> {
+        let two_over_n = T::from_int(2) / n;
+        Vector::from_iterator(
+            w.len(),
+            aw.iter()
+                .zip(w.iter())
+                .map(|(a, x)| two_over_n.clone() * (a.clone() - r.clone() * x.clone())),
+        )
+    }
 }
 
 impl<T: Field> Objective<T> for Rayleigh<T> {
@@ -96,12 +107,20 @@ impl<T: Field> Objective<T> for Rayleigh<T> {
     }
     fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
         let (r, n, aw) = self.parts(w);
-        let two_over_n = T::from_int(2) / n;
-        Vector::from_iterator(
-            w.len(),
-            aw.iter()
-                .zip(w.iter())
-                .map(|(a, x)| two_over_n.clone() * (a.clone() - r.clone() * x.clone())),
+        Self::gradient_from(&r, n, &aw, w)
+    }
+    /// One pass over the parts: in exact arithmetic every product and sum costs a gcd of
+    /// operands that grow ~4x a step, so computing them twice doubles the run.
+    fn loss_and_gradient(&self, w: &Vector<T>, _batch: usize) -> (T, Vector<T>) {
+        let (r, n, aw) = self.parts(w);
+        let gradient = Self::gradient_from(&r, n, &aw, w);
+        (r, gradient)
+    }
+    fn loss_f64(&self, w: &Vector<T>, _batch: usize) -> f64 {
+        let aw = mat_vec(&self.a, w);
+        T::dots_to_f64(
+            (w.as_slice(), aw.as_slice()),
+            Some((w.as_slice(), w.as_slice())),
         )
     }
     fn scale_invariant(&self) -> bool {
@@ -158,6 +177,14 @@ impl<T: Field> Objective<T> for Quadratic<T> {
     }
     fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
         mat_vec(&self.a, w).map(|x| T::from_int(2) * x)
+    }
+    fn loss_and_gradient(&self, w: &Vector<T>, _batch: usize) -> (T, Vector<T>) {
+        let aw = mat_vec(&self.a, w);
+        (dot(w, &aw), aw.map(|x| T::from_int(2) * x))
+    }
+    fn loss_f64(&self, w: &Vector<T>, _batch: usize) -> f64 {
+        let aw = mat_vec(&self.a, w);
+        T::dots_to_f64((w.as_slice(), aw.as_slice()), None)
     }
     fn scale_invariant(&self) -> bool {
         false

@@ -165,10 +165,10 @@ impl<T: Real> Schedule<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use num_rational::BigRational;
+    use crate::scalar::Rational;
 
-    fn r(n: i64, d: i64) -> BigRational {
-        BigRational::from_ratio(n, d)
+    fn r(n: i64, d: i64) -> Rational {
+        Rational::from_ratio(n, d)
     }
 
     #[test]

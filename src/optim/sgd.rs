@@ -135,10 +135,10 @@ impl<T: Field> Sgd<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use num_rational::BigRational;
+    use crate::scalar::Rational;
 
-    fn r(n: i64, d: i64) -> BigRational {
-        BigRational::from_ratio(n, d)
+    fn r(n: i64, d: i64) -> Rational {
+        Rational::from_ratio(n, d)
     }
 
     /// Hand computation: θ=2, v=1, g=3, η=1/10, λ=1/2, γ=1/2.

@@ -1,16 +1,14 @@
 //! IEEE double: both tiers.
 
-use num_rational::BigRational;
-use num_traits::ToPrimitive;
-
-use super::{Field, Real};
+use super::{Field, Rational, Real};
 
 impl Field for f64 {
     const NAME: &'static str = "f64";
     const EXACT: bool = false;
 
-    fn from_rational(r: &BigRational) -> Self {
-        ToPrimitive::to_f64(r).unwrap_or(f64::NAN)
+    fn from_rational(r: &Rational) -> Self {
+        // Correctly rounded; beyond f64's range ±inf or ±0 (parse turns those into errors).
+        Field::to_f64(r)
     }
 
     fn from_ratio(num: i64, den: i64) -> Self {

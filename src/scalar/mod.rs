@@ -2,7 +2,8 @@
 //!
 //! Two tiers, as nalgebra's `Scalar` / `RealField`:
 //! - [`Field`]: + − × ÷, construction from an exact ratio or from text, conversion to f64.
-//!   Exact rationals ([`num_rational::BigRational`]) live here.
+//!   Exact rationals ([`Rational`], dashu-ratio) and the quadratic fields Q(√d) ([`Quadratic`])
+//!   live here.
 //! - [`Real`]: adds √, exp, ln, ln(1+x), cos — floats only: `f64` and [`Mp`] (dashu-float, precision
 //!   chosen at run time).
 //!
@@ -13,12 +14,14 @@
 mod f64_impl;
 mod mp;
 mod parse;
-mod rational;
+pub mod quadratic;
+pub(crate) mod rational;
 
 pub use mp::{with_precision, Mp};
 pub use parse::parse_rational;
+pub use quadratic::{with_radicand, Quadratic};
+pub use rational::{ratio, Rational};
 
-use num_rational::BigRational;
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -50,7 +53,7 @@ pub trait Field:
     const EXACT: bool;
 
     /// The exact rational `r`, rounded to this arithmetic.
-    fn from_rational(r: &BigRational) -> Self;
+    fn from_rational(r: &Rational) -> Self;
 
     /// num/den, rounded once.
     fn from_ratio(num: i64, den: i64) -> Self;
@@ -108,6 +111,22 @@ pub trait Field:
 
     /// Size of the number's representation in bits (grows in exact mode; fixed for floats).
     fn size_bits(&self) -> u64;
+
+    /// (Σ aᵢbᵢ) / (Σ cᵢdᵢ) — or Σ aᵢbᵢ alone when `den` is None — rounded once to f64, for
+    /// reports. Exact arithmetic overrides it to skip every gcd: the rounded quotient does not
+    /// need the sums in lowest terms, and at the sizes an exact run reaches the gcds are most of
+    /// its cost.
+    fn dots_to_f64(num: (&[Self], &[Self]), den: Option<(&[Self], &[Self])>) -> f64 {
+        let dot = |(a, b): (&[Self], &[Self])| {
+            a.iter()
+                .zip(b)
+                .fold(Self::zero(), |acc, (x, y)| acc + x.clone() * y.clone())
+        };
+        match den {
+            Some(den) => (dot(num) / dot(den)).to_f64(),
+            None => dot(num).to_f64(),
+        }
+    }
 
     /// √x when this arithmetic has it: the rounded root for floats (x ≥ 0), the exact root for
     /// rationals that are perfect squares, otherwise None.

@@ -7,14 +7,11 @@
 use std::cell::Cell;
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
-use std::str::FromStr;
 
-use dashu_base::{Approximation, SquareRoot};
+use super::{Field, Rational, Real};
+use dashu_base::Approximation;
 use dashu_float::round::mode::HalfEven;
 use dashu_float::FBig;
-use num_rational::BigRational;
-
-use super::{Field, Real};
 
 type Inner = FBig<HalfEven, 2>;
 
@@ -61,11 +58,6 @@ impl Mp {
             return f64::NEG_INFINITY;
         }
         significand.log10() + repr.exponent() as f64 * std::f64::consts::LOG10_2
-    }
-
-    fn big_int(n: &num_bigint::BigInt) -> Inner {
-        let int = dashu_int::IBig::from_str(&n.to_string()).expect("BigInt prints decimal digits");
-        at_precision(Inner::from(int))
     }
 }
 
@@ -117,7 +109,7 @@ impl num_traits::Zero for Mp {
         Mp(at_precision(Inner::ZERO))
     }
     fn is_zero(&self) -> bool {
-        self.0.repr().is_zero()
+        self.0.repr().significand().is_zero()
     }
 }
 
@@ -131,8 +123,10 @@ impl Field for Mp {
     const NAME: &'static str = "mp";
     const EXACT: bool = false;
 
-    fn from_rational(r: &BigRational) -> Self {
-        Mp(Self::big_int(r.numer()) / Self::big_int(r.denom()))
+    fn from_rational(r: &Rational) -> Self {
+        let num = at_precision(Inner::from(r.numerator().clone()));
+        let den = at_precision(Inner::from(r.denominator().clone()));
+        Mp(num / den)
     }
 
     fn from_ratio(num: i64, den: i64) -> Self {

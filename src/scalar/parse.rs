@@ -1,8 +1,8 @@
 //! Exact reading of numbers written as text: "0.1", "-1/10", "5e-4", "1.5E+2".
 
-use num_bigint::BigInt;
-use num_rational::BigRational;
-use num_traits::Zero;
+use dashu_int::{IBig, UBig};
+
+use super::Rational;
 
 use crate::error::{Error, Result};
 
@@ -14,7 +14,7 @@ fn parse_error(text: &str, reason: &str) -> Error {
     }
 }
 
-fn parse_decimal(text: &str, whole: &str) -> Result<BigRational> {
+fn parse_decimal(text: &str, whole: &str) -> Result<Rational> {
     let (mantissa, exponent): (&str, i64) = match whole.find(['e', 'E']) {
         Some(i) => (
             &whole[..i],
@@ -46,25 +46,25 @@ fn parse_decimal(text: &str, whole: &str) -> Result<BigRational> {
         return Err(parse_error(text, "expected digits, '.', 'e' or '/'"));
     }
     let all_digits = format!("{int_part}{frac_part}");
-    let mut numerator: BigInt = all_digits
+    let mut numerator: IBig = all_digits
         .parse()
         .map_err(|_| parse_error(text, "bad digits"))?;
     if negative {
         numerator = -numerator;
     }
     let scale = exponent - frac_part.len() as i64;
-    let ten = BigInt::from(10);
+    let power = UBig::from(10u8).pow(scale.unsigned_abs() as usize);
     let value = if scale >= 0 {
-        BigRational::from_integer(numerator * num_traits::pow(ten, scale as usize))
+        Rational::from(numerator * IBig::from(power))
     } else {
-        BigRational::new(numerator, num_traits::pow(ten, (-scale) as usize))
+        Rational::from_parts(numerator, power)
     };
     Ok(value)
 }
 
 /// Read a number exactly. Accepts decimals with an optional exponent and fractions `a/b`
 /// whose parts are decimals. Rejects NaN, infinities and division by zero.
-pub fn parse_rational(text: &str) -> Result<BigRational> {
+pub fn parse_rational(text: &str) -> Result<Rational> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(parse_error(text, "empty"));
@@ -86,9 +86,7 @@ pub fn parse_rational(text: &str) -> Result<BigRational> {
 mod tests {
     use super::*;
 
-    fn ratio(n: i64, d: i64) -> BigRational {
-        BigRational::new(n.into(), d.into())
-    }
+    use crate::scalar::ratio;
 
     #[test]
     fn reads_decimals_fractions_and_exponents_exactly() {

@@ -1,31 +1,77 @@
 //! Exact rationals: the field tier only (no √, exp, ln).
+//!
+//! [`Rational`] is dashu-ratio's `RBig`, always in lowest terms. The exact tier's cost is the gcd
+//! of every reduction: num-rational's binary gcd was quadratic with a large constant (97% of a
+//! rational toy run in shifts and subtractions); dashu's Lehmer gcd and Karatsuba/Toom products
+//! make the 8-step rational toy ~200× faster (README, "Arithmetic").
 
-use num_bigint::BigInt;
-use num_rational::BigRational;
-use num_traits::ToPrimitive;
+use dashu_base::{Approximation, BitTest, Sign, SquareRoot, UnsignedAbs};
+use dashu_int::IBig;
+use dashu_ratio::Relaxed;
 
 use super::Field;
 
-impl Field for BigRational {
+/// An exact rational number in lowest terms.
+pub type Rational = dashu_ratio::RBig;
+
+/// num/den as an exact rational (den ≠ 0; the sign may sit on either part).
+pub fn ratio(num: i64, den: i64) -> Rational {
+    Rational::from_parts_signed(IBig::from(num), IBig::from(den))
+}
+
+/// Bits of numerator plus denominator: the size an exact run's budget counts.
+pub fn size_bits(r: &Rational) -> u64 {
+    (r.numerator().unsigned_abs().bit_len() + r.denominator().bit_len()) as u64
+}
+
+impl Field for Rational {
     const NAME: &'static str = "rational";
     const EXACT: bool = true;
 
-    fn from_rational(r: &BigRational) -> Self {
+    fn from_rational(r: &Rational) -> Self {
         r.clone()
     }
 
     fn from_ratio(num: i64, den: i64) -> Self {
-        BigRational::new(BigInt::from(num), BigInt::from(den))
+        ratio(num, den)
     }
 
     fn to_f64(&self) -> f64 {
-        // num-rational rounds the exact quotient; values too large become ±inf, which only
-        // reports see.
-        ToPrimitive::to_f64(self).unwrap_or(f64::NAN)
+        // Correctly rounded; values beyond f64's range become ±inf or ±0, which only reports see.
+        match Rational::to_f64(self) {
+            Approximation::Exact(v) | Approximation::Inexact(v, _) => v,
+        }
     }
 
     fn size_bits(&self) -> u64 {
-        self.numer().bits() + self.denom().bits()
+        size_bits(self)
+    }
+
+    fn dots_to_f64(num: (&[Self], &[Self]), den: Option<(&[Self], &[Self])>) -> f64 {
+        // Unreduced fractions: products and sums without a gcd (dashu's Relaxed), then one
+        // correctly rounded division.
+        let dot = |(a, b): (&[Self], &[Self])| {
+            a.iter().zip(b).fold(Relaxed::ZERO, |acc, (x, y)| {
+                acc + x.as_relaxed().clone() * y.as_relaxed().clone()
+            })
+        };
+        let value = match den {
+            Some(den) => dot(num) / dot(den),
+            None => dot(num),
+        };
+        match value.to_f64() {
+            Approximation::Exact(v) | Approximation::Inexact(v, _) => v,
+        }
+    }
+
+    /// p²/q² needs no gcd: it is in lowest terms when p/q is.
+    fn square(&self) -> Self {
+        self.sqr()
+    }
+
+    /// (p/q)ⁿ = pⁿ/qⁿ, in lowest terms without a gcd; n < 0 inverts (panics at 0, as ÷).
+    fn powi(&self, n: i64) -> Self {
+        self.pow(n as isize)
     }
 
     fn unit_roundoff() -> f64 {
@@ -34,11 +80,39 @@ impl Field for BigRational {
 
     fn try_sqrt(&self) -> Option<Self> {
         // A reduced fraction is a square iff its numerator and denominator are.
-        if self.numer().sign() == num_bigint::Sign::Minus {
+        if self.sign() == Sign::Negative {
             return None;
         }
-        let n = self.numer().sqrt();
-        let d = self.denom().sqrt();
-        (&n * &n == *self.numer() && &d * &d == *self.denom()).then(|| BigRational::new(n, d))
+        let num = self.numerator().unsigned_abs();
+        let den = self.denominator();
+        let (n, d) = (num.sqrt(), den.sqrt());
+        (&n * &n == num && &d * &d == *den).then(|| Rational::from_parts(n.into(), d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dashu_int::UBig;
+
+    #[test]
+    fn square_roots_exist_exactly_for_squares_only() {
+        assert_eq!(ratio(9, 4).try_sqrt(), Some(ratio(3, 2)));
+        assert_eq!(ratio(0, 1).try_sqrt(), Some(ratio(0, 1)));
+        assert_eq!(ratio(2, 1).try_sqrt(), None);
+        assert_eq!(ratio(4, 3).try_sqrt(), None);
+        assert_eq!(ratio(-4, 9).try_sqrt(), None);
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp)] // to_f64 is correctly rounded: exact values are expected
+    fn constructors_and_sizes() {
+        assert_eq!(ratio(3, -6), ratio(-1, 2));
+        // 5 is 3 bits, 12 is 4.
+        assert_eq!(size_bits(&ratio(-5, 12)), 7);
+        assert_eq!(Field::to_f64(&ratio(1, 3)), 1.0 / 3.0);
+        let huge = Rational::from(UBig::ONE << 2000);
+        assert_eq!(Field::to_f64(&huge), f64::INFINITY);
+        assert_eq!(Field::to_f64(&-huge), f64::NEG_INFINITY);
     }
 }

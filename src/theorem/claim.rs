@@ -114,7 +114,7 @@ pub fn within<T: Field>(discrepancy: &T, tol: f64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use num_rational::BigRational;
+    use crate::scalar::Rational;
 
     fn claim(expected: Expected, holds: bool, discrepancy: f64, ratio: Option<f64>) -> ClaimResult {
         ClaimResult {
@@ -158,11 +158,11 @@ mod tests {
         let (tol, reason) = tolerance::<f64>(1e4, "test");
         assert_eq!(tol, 1e4 * f64::EPSILON / 2.0);
         assert!(reason.contains("1e4"), "{reason}");
-        assert_eq!(tolerance::<BigRational>(1e4, "test").0, 0.0);
+        assert_eq!(tolerance::<Rational>(1e4, "test").0, 0.0);
         assert!(within(&tol, tol));
         assert!(!within(&(tol * 1.000001), tol));
-        let tiny = BigRational::new(1.into(), 1_000_000_000_000i64.into());
+        let tiny = crate::scalar::ratio(1, 1_000_000_000_000i64);
         assert!(!within(&tiny, 1.0));
-        assert!(within(&BigRational::from_integer(0.into()), 0.0));
+        assert!(within(&Rational::ZERO, 0.0));
     }
 }

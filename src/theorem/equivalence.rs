@@ -34,7 +34,7 @@ use crate::error::Result;
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Sgd, SgdState};
-use crate::scalar::Field;
+use crate::scalar::{Field, Rational};
 
 /// What every equivalence check shares.
 pub struct EquivalenceSetup<'a, T: Field> {
@@ -131,9 +131,7 @@ pub fn skew_size<T: Field>() -> T {
 }
 
 fn two_ulp<T: Field>() -> T {
-    T::from_rational(
-        &num_rational::BigRational::from_float(2.0 * T::unit_roundoff()).unwrap_or_default(),
-    )
+    T::from_rational(&Rational::try_from(2.0 * T::unit_roundoff()).unwrap_or_default())
 }
 
 /// Seed of the signs of the one-ulp perturbations (fixed: the same floor on every run).
@@ -729,9 +727,7 @@ pub fn t4_trajectory<T: Field>(
     let exact = exact_schedule(&lr, &z)?;
     let texp = texp_with_boundary(&lr, wd, &setup.momentum, Boundary::Paper)?;
     let prediction = texp_prediction(&lr, wd, &setup.momentum)?;
-    let r0 = T::from_rational(
-        &num_rational::BigRational::from_float(prediction.factors[0]).unwrap_or_default(),
-    );
+    let r0 = T::from_rational(&Rational::try_from(prediction.factors[0]).unwrap_or_default());
     let lr_tilde: Vec<T> = texp.iter().map(|x| x.clone() * r0.clone()).collect();
     let mismatch: Vec<f64> = lr_tilde
         .iter()

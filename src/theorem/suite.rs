@@ -13,7 +13,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use num_rational::BigRational;
+use crate::scalar::quadratic::{field_label, radicand_of};
+use crate::scalar::{with_radicand, Quadratic, Rational};
 use rand::Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -225,41 +226,30 @@ fn step_decay<T: Field>(p: &Params<T>) -> Vec<T> {
     .values(p.steps)
 }
 
-/// In exact arithmetic α must be rational: if the requested λ gives an irrational root, use the
-/// nearest λ' with roots 1 − 1/k and γ/(1 − 1/k), and say so.
-fn t2_weight_decay<T: Field>(p: &Params<T>) -> Result<(T, Option<String>)> {
+/// T2's ids: the claims whose twin needs α, a root of x² − (1 + γ − λη)x + γ.
+const T2_IDS: [&str; 6] = [
+    "T2",
+    "T2-skewed",
+    "T2-smaller-root",
+    "T2-zero-buffer",
+    "T2-sutskever",
+    "T2-sutskever-same-momentum",
+];
+
+/// Whether α lies in this arithmetic: always for floats; for exact rationals only when the
+/// discriminant is a rational square — otherwise T2 runs in Q(√Δ) ([`rational_job`]).
+fn t2_root_here<T: Field>(p: &Params<T>) -> Result<bool> {
     match t2_root(&p.lr, &p.weight_decay, &p.momentum, Root::Larger) {
-        Ok(_) => Ok((p.weight_decay.clone(), None)),
-        Err(Error::Unsupported { .. }) if T::EXACT => {
-            let target = (p.lr.clone() * p.weight_decay.clone()).to_f64();
-            let mut best: Option<(f64, T)> = None;
-            for k in 2..5000i64 {
-                let a1 = T::one() - T::from_ratio(1, k);
-                let a2 = p.momentum.clone() / a1.clone();
-                let product = T::one() + p.momentum.clone() - a1 - a2;
-                if product <= T::zero() {
-                    continue;
-                }
-                let gap = (product.to_f64() / target).ln().abs();
-                if best.as_ref().is_none_or(|(g, _)| gap < *g) {
-                    best = Some((gap, product));
-                }
-            }
-            let (_, product) = best.ok_or_else(|| {
-                Error::invalid(
-                    "--momentum",
-                    p.momentum.to_f64(),
-                    "no rational-root weight decay found for exact T2",
-                )
-            })?;
-            let wd = product / p.lr.clone();
-            let note = format!(
-                "run with wd = {wd} (nearest value with rational alpha; the requested wd gives an irrational root)"
-            );
-            Ok((wd, Some(note)))
-        }
+        Ok(_) => Ok(true),
+        Err(Error::Unsupported { .. }) if T::EXACT => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// T2's discriminant Δ = (1 + γ − λη)² − 4γ, exactly.
+fn t2_discriminant(p: &Params<Rational>) -> Rational {
+    let b = Rational::ONE + p.momentum.clone() - p.lr.clone() * p.weight_decay.clone();
+    b.clone() * b - Rational::from_int(4) * p.momentum.clone()
 }
 
 fn model_claims<T: Field>(
@@ -332,16 +322,8 @@ fn model_claims<T: Field>(
         let claim = t1_claim(&p.lr, &p.weight_decay, p.steps).skewed(skew_size());
         out.push(check(&no_momentum, claim)?);
     }
-    let t2_ids = [
-        "T2",
-        "T2-skewed",
-        "T2-smaller-root",
-        "T2-zero-buffer",
-        "T2-sutskever",
-        "T2-sutskever-same-momentum",
-    ];
-    if t2_ids.iter().any(|id| allows(id)) {
-        let (wd, note) = t2_weight_decay(p)?;
+    if T2_IDS.iter().any(|id| allows(id)) && t2_root_here(p)? {
+        let wd = p.weight_decay.clone();
         for root in [Root::Larger, Root::Smaller] {
             let id = if root == Root::Larger {
                 "T2"
@@ -349,11 +331,7 @@ fn model_claims<T: Field>(
                 "T2-smaller-root"
             };
             if allows(id) {
-                let mut r = t2(&setup, &p.lr, &wd, p.steps, root)?;
-                if let Some(n) = &note {
-                    r.detail = Some(format!("{}; {n}", r.detail.unwrap_or_default()));
-                }
-                out.push(r);
+                out.push(t2(&setup, &p.lr, &wd, p.steps, root)?);
             }
         }
         if allows("T2-skewed") {
@@ -468,11 +446,26 @@ fn rational_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
     if job.subset == Subset::Schedule {
         return Ok(Vec::new());
     }
-    let Some(built) = build_rational::<BigRational>(job.model, cfg.seed) else {
+    let Some(built) = build_rational::<Rational>(job.model, cfg.seed) else {
         return Ok(Vec::new());
     };
-    let p = Params::<BigRational>::read(cfg, job.steps)?;
-    model_claims(cfg, &built, &p, job.subset, "rational", None, None)
+    let p = Params::<Rational>::read(cfg, job.steps)?;
+    let mut out = model_claims(cfg, &built, &p, job.subset, "rational", None, None)?;
+    // An irrational α: T2 runs exactly in Q(√Δ), with the same model, start and steps.
+    let t2_wanted = job.subset == Subset::All && T2_IDS.iter().any(|id| wants(cfg, id));
+    if t2_wanted && !t2_root_here(&p)? {
+        if let Some((d, _)) = radicand_of(&t2_discriminant(&p)) {
+            let label = field_label(&d);
+            out.extend(with_radicand(&d, || -> Result<Vec<ClaimResult>> {
+                let Some(built) = build_rational::<Quadratic>(job.model, cfg.seed) else {
+                    return Ok(Vec::new());
+                };
+                let p = Params::<Quadratic>::read(cfg, job.steps)?;
+                model_claims(cfg, &built, &p, Subset::Only(&T2_IDS), &label, None, None)
+            })?);
+        }
+    }
+    Ok(out)
 }
 
 /// The boundary: the one match on the runtime arithmetic.
@@ -565,7 +558,7 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
     let floats: Vec<&ClaimResult> = claims
         .iter()
         .filter(|c| {
-            c.arith != "rational"
+            (c.arith == "f64" || c.arith.starts_with("mp"))
                 && c.expected == Expected::Hold
                 && c.id != "T4"
                 && c.id != "T2-zero-buffer"
@@ -718,8 +711,8 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
         crate::budget::exact_input("--weight-decay", &cfg.weight_decay)?;
         crate::budget::exact_input("--momentum", &cfg.momentum)?;
     }
-    let p = Params::<BigRational>::read(cfg, 1)?;
-    let zero = BigRational::from_int(0);
+    let p = Params::<Rational>::read(cfg, 1)?;
+    let zero = Rational::from_int(0);
     if p.lr <= zero {
         return Err(Error::invalid("--lr", &cfg.lr, "must be positive"));
     }
@@ -730,7 +723,7 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
             "must be positive",
         ));
     }
-    let one = BigRational::from_int(1);
+    let one = Rational::from_int(1);
     if p.momentum < zero || p.momentum >= one {
         return Err(Error::invalid(
             "--momentum",
@@ -740,8 +733,8 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
     }
     // Real roots: (1 + γ − λη)² ≥ 4γ with 1 + γ − λη > 0, i.e. λη ≤ (1 − √γ)².
     let b = one.clone() + p.momentum.clone() - p.lr.clone() * p.weight_decay.clone();
-    if b <= zero || b.clone() * b < BigRational::from_int(4) * p.momentum.clone() {
-        let product = (p.lr.clone() * p.weight_decay.clone()).to_f64();
+    if b <= zero || b.clone() * b < Rational::from_int(4) * p.momentum.clone() {
+        let product = Field::to_f64(&(p.lr.clone() * p.weight_decay.clone()));
         let product = if product.is_finite() {
             format!("{product:.3e}")
         } else {
@@ -753,7 +746,7 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
             format!(
                 "lr*wd = {product} with --weight-decay {} exceeds (1 - sqrt(momentum))^2 = {:.6}: T2's alpha would be complex",
                 crate::error::shorten(&cfg.weight_decay),
-                (1.0 - p.momentum.to_f64().sqrt()).powi(2)
+                (1.0 - Field::to_f64(&p.momentum).sqrt()).powi(2)
             ),
         ));
     }

@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::budget::{EXACT_GROWTH_PER_STEP, MAX_EXACT_BITS};
 use crate::error::{Error, Result};
-use crate::linalg::{angle_deg, norm_sq, to_f64, Vector};
+use crate::linalg::{angle_deg, to_f64, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
 use crate::scalar::Field;
@@ -200,7 +200,7 @@ fn record<T: Field, O: Objective<T> + ?Sized>(
     let wf = to_f64(w);
     let mut e1 = vec![0.0; wf.len()];
     e1[0] = 1.0;
-    let norm_sq = norm_sq(w).to_f64();
+    let norm_sq = T::dots_to_f64((w.as_slice(), w.as_slice()), None);
     StepRecord {
         step,
         loss,
@@ -273,7 +273,7 @@ pub fn run_regime<T: Field>(
         }
         let loss = match obs.loss {
             Some(l) => l.to_f64(),
-            None => objective.loss(w, 0).to_f64(),
+            None => objective.loss_f64(w, 0),
         };
         let rec = record(objective, obs.step, w, loss, lr);
         // ‖w‖ is finite only if every entry is, so this also judges w itself.
@@ -514,12 +514,12 @@ mod tests {
     }
 
     /// The exact run stops before the step that would outgrow [`MAX_EXACT_BITS`], with an error
-    /// naming --steps, instead of computing it: a w₀ entry of 2⁻¹⁴⁰⁰⁰⁰ (1 + 140,001 bits, ×4 > 500,000)
-    /// trips the budget at step 0.
+    /// naming --steps, instead of computing it: a w₀ entry of 2⁻²¹⁰⁰⁰⁰⁰ (1 + 2,100,001 bits, ×4 >
+    /// 8,000,000) trips the budget at step 0.
     #[test]
     fn an_exact_run_stops_at_its_size_budget() {
-        use num_rational::BigRational;
-        let q = |n: i64, d: i64| BigRational::new(n.into(), d.into());
+        use crate::scalar::Rational;
+        let q = |n: i64, d: i64| crate::scalar::ratio(n, d);
         let s = ToySetup {
             lr: q(1, 3),
             weight_decay: q(1, 7),
@@ -527,16 +527,16 @@ mod tests {
             steps: 100,
             init: Vector::from_vec(vec![
                 q(1, 1),
-                BigRational::new(1.into(), num_bigint::BigInt::from(1) << 140_000),
+                crate::theorem::shadow::pow2::<Rational>(-2_100_000),
             ]),
             tolerance: 1e-6,
         };
-        let (regime, model) = models::quadratic_models::<BigRational>(2).remove(3);
+        let (regime, model) = models::quadratic_models::<Rational>(2).remove(3);
         let e = run_regime(&s, regime, model.as_ref(), 1.0, |_| Ok(()))
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("invalid --steps: 100 (exact numbers have 140002 bits at step 0"),
+            e.starts_with("invalid --steps: 100 (exact numbers have 2100002 bits at step 0"),
             "{e}"
         );
     }
