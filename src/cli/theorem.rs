@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{fmt_sci, progress_bar, Outcome};
+use super::common::{progress_bar, Outcome};
 use super::output::say;
 use crate::budget;
 use crate::error::{Error, Result};
@@ -86,6 +86,13 @@ pub const MAX_EXACT_STEPS: usize = 10;
 /// Most rungs of the precision ladder.
 pub const MAX_RUNGS: usize = 8;
 
+/// Fewest bits a theorem check runs at: its tolerance is 10³ × the rounding floor, and a step
+/// is resolvable while that stays below 10⁻⁶ (`RESOLVABLE`), so u = 2⁻ᵖ must leave room for the
+/// floor's growth: 40 bits give 10³·3u = 2.7e-9, three decades of room. At 32 bits the floor
+/// passes 10⁻⁶ after the first step (measured on the Rayleigh check), so no step after θ₀ could
+/// be decided; `verify toy` has no such floor and takes 24 bits.
+pub const MIN_THEOREM_PRECISION: u32 = 40;
+
 fn precisions(text: &str) -> Result<Vec<u32>> {
     let rungs = text.split(',').count();
     if rungs > MAX_RUNGS {
@@ -105,6 +112,13 @@ fn precisions(text: &str) -> Result<Vec<u32>> {
                 )
             })?;
             Arith::from_name("mp", bits)?;
+            if bits < MIN_THEOREM_PRECISION {
+                return Err(Error::invalid(
+                    "--precision",
+                    bits,
+                    format!("theorem checks need at least {MIN_THEOREM_PRECISION} bits: below that the rounding floor (10^3 x 3u) is too coarse to resolve any step past theta_0"),
+                ));
+            }
             Ok(bits)
         })
         .collect::<Result<Vec<u32>>>()
@@ -254,7 +268,7 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         let mut model = c.model.clone();
         model.truncate(30);
         let ratio = match c.ratio {
-            Some(r) if r.is_finite() => fmt_sci(r, 2),
+            Some(r) if r.is_finite() => r.sci(2),
             Some(_) => "diverged".into(),
             None => "exact".into(),
         };
@@ -270,14 +284,18 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
             },
             verdict,
             if c.discrepancy.is_finite() {
-                fmt_sci(c.discrepancy, 3)
+                c.discrepancy.sci(3)
             } else {
                 "diverged".into()
             },
             step(c.at_step),
             ratio,
             step(c.ratio_at),
-            fmt_sci(c.tolerance, 3),
+            if c.tolerance.is_finite() {
+                c.tolerance.sci(3)
+            } else {
+                "-".into()
+            },
             // Float trajectories: the steps the arithmetic resolves (the verdict covers those).
             match c.horizon {
                 Some(h) if h <= c.steps => format!("{}/{}", h.saturating_sub(1), c.steps),
@@ -296,7 +314,7 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
                 .zip(row.discrepancies.iter().zip(&row.resolved))
                 .map(|(a, (d, r))| {
                     let d = if d.is_finite() {
-                        fmt_sci(*d, 2)
+                        d.sci(2)
                     } else {
                         "diverged".into()
                     };
@@ -352,14 +370,14 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
         .iter()
         .filter(|c| c.expected == Expected::Fail)
         .filter_map(|c| c.ratio.map(|r| (r, c)))
-        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .min_by(|a, b| a.0.log2().total_cmp(&b.0.log2()))
     {
         say!(
             "weakest float control: {} on {} ({}) fails at {} x its tolerance",
             c.id,
             c.model,
             c.arith,
-            fmt_sci(r, 2)
+            r.sci(2)
         );
     }
     say!(

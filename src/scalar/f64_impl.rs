@@ -40,8 +40,8 @@ impl Field for f64 {
         64
     }
 
-    fn unit_roundoff() -> f64 {
-        f64::EPSILON / 2.0
+    fn unit_roundoff() -> super::Magnitude {
+        super::Magnitude::pow2(-53.0)
     }
 
     fn try_sqrt(&self) -> Option<Self> {

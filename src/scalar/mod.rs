@@ -12,11 +12,13 @@
 //! mode 0.1_f64 is 3602879701896397/36028797018963968, not 1/10.
 
 mod f64_impl;
+pub mod magnitude;
 mod mp;
 mod parse;
 pub mod quadratic;
 pub(crate) mod rational;
 
+pub use magnitude::Magnitude;
 pub use mp::{with_precision, Mp};
 pub use parse::parse_rational;
 pub use quadratic::{with_radicand, Quadratic};
@@ -71,8 +73,15 @@ pub trait Field:
     /// Nearest f64 (for reports and plots only).
     fn to_f64(&self) -> f64;
 
-    /// Unit roundoff of the arithmetic: 0 for exact rationals, 2⁻⁵³ for f64, 2⁻ᴾ for P-bit mp.
-    fn unit_roundoff() -> f64;
+    /// Unit roundoff of the arithmetic: 0 for exact rationals, 2⁻⁵³ for f64, 2⁻ᴾ for P-bit mp —
+    /// a [`Magnitude`], since 2⁻ᴾ is below f64's range from P = 1075 on.
+    fn unit_roundoff() -> Magnitude;
+
+    /// |x| as a [`Magnitude`]: its size at any exponent (f64 would round it to 0 or ∞ outside
+    /// its range); diverged for a value that is not a finite number.
+    fn magnitude(&self) -> Magnitude {
+        Magnitude::from_f64(self.to_f64())
+    }
 
     /// |x|.
     fn abs(&self) -> Self {

@@ -9,7 +9,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use super::{Field, Rational, Real};
-use dashu_base::Approximation;
+use dashu_base::{Approximation, BitTest, UnsignedAbs};
 use dashu_float::round::mode::HalfEven;
 use dashu_float::FBig;
 
@@ -50,14 +50,23 @@ impl Mp {
     /// log₁₀|x| as f64, finite for every nonzero Mp however large or small (the exponent of an
     /// Mp is unbounded, unlike f64's); −∞ for 0.
     pub fn log10_abs(&self) -> f64 {
+        self.log2_abs() * std::f64::consts::LOG10_2
+    }
+
+    /// log₂|x| as f64, finite for every nonzero Mp; −∞ for 0.
+    pub fn log2_abs(&self) -> f64 {
         let repr = self.0.repr();
-        let significand = match repr.significand().to_f64() {
-            Approximation::Exact(v) | Approximation::Inexact(v, _) => v.abs(),
-        };
-        if significand == 0.0 {
+        let significand = repr.significand();
+        if significand.is_zero() {
             return f64::NEG_INFINITY;
         }
-        significand.log10() + repr.exponent() as f64 * std::f64::consts::LOG10_2
+        // The top 64 bits of the significand carry all an f64 can hold.
+        let bits = significand.unsigned_abs().bit_len() as isize;
+        let shift = (bits - 64).max(0);
+        let top = match (significand >> shift as usize).to_f64() {
+            Approximation::Exact(v) | Approximation::Inexact(v, _) => v.abs(),
+        };
+        top.log2() + (repr.exponent() + shift) as f64
     }
 }
 
@@ -143,8 +152,12 @@ impl Field for Mp {
         self.0.precision() as u64
     }
 
-    fn unit_roundoff() -> f64 {
-        2f64.powi(-(precision() as i32))
+    fn unit_roundoff() -> super::Magnitude {
+        super::Magnitude::pow2(-(precision() as f64))
+    }
+
+    fn magnitude(&self) -> super::Magnitude {
+        super::Magnitude::from_log2(self.log2_abs())
     }
 
     fn try_sqrt(&self) -> Option<Self> {

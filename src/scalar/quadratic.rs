@@ -290,8 +290,8 @@ impl Field for Quadratic {
         Field::size_bits(&self.a) + Field::size_bits(&self.b)
     }
 
-    fn unit_roundoff() -> f64 {
-        0.0
+    fn unit_roundoff() -> super::Magnitude {
+        super::Magnitude::ZERO
     }
 
     fn square(&self) -> Self {

@@ -74,8 +74,12 @@ impl Field for Rational {
         self.pow(n as isize)
     }
 
-    fn unit_roundoff() -> f64 {
-        0.0
+    fn unit_roundoff() -> super::Magnitude {
+        super::Magnitude::ZERO
+    }
+
+    fn magnitude(&self) -> super::Magnitude {
+        super::with_precision(64, || super::Mp::from_rational(self).magnitude())
     }
 
     fn try_sqrt(&self) -> Option<Self> {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::scalar::Field;
+use crate::scalar::{Field, Magnitude};
 
 /// What a claim is expected to do: hold, or fail (a negative control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -30,10 +30,10 @@ pub struct ClaimResult {
     pub expected: Expected,
     /// The computed verdict.
     pub holds: bool,
-    /// The measured discrepancy (relative unless the statement says otherwise).
-    pub discrepancy: f64,
+    /// The measured discrepancy (relative unless the statement says otherwise), at any size.
+    pub discrepancy: Magnitude,
     /// The tolerance it was compared with.
-    pub tolerance: f64,
+    pub tolerance: Magnitude,
     /// The claim in words.
     pub statement: String,
     /// Why this tolerance.
@@ -42,7 +42,7 @@ pub struct ClaimResult {
     pub at_step: Option<usize>,
     /// The ratio that decided the verdict, measured/tolerance at the decisive step: the claim
     /// holds iff it is at most 1. None in exact arithmetic, where the discrepancy must be 0.
-    pub ratio: Option<f64>,
+    pub ratio: Option<Magnitude>,
     /// The step of the decisive ratio (None for pointwise claims).
     pub ratio_at: Option<usize>,
     /// Float trajectories: how many states (0..=T) the arithmetic resolves, i.e. before a
@@ -53,7 +53,7 @@ pub struct ClaimResult {
     pub detail: Option<String>,
     /// Discrepancy per step, for plots.
     #[serde(skip)]
-    pub series: Vec<f64>,
+    pub series: Vec<Magnitude>,
 }
 
 impl ClaimResult {
@@ -61,7 +61,8 @@ impl ClaimResult {
     /// number (a diverged run) is never as expected: a negative control must fail by a measured
     /// margin, not by overflowing.
     pub fn as_expected(&self) -> bool {
-        self.ratio.unwrap_or(self.discrepancy).is_finite()
+        self.ratio
+            .map_or(self.discrepancy.is_finite(), Magnitude::is_finite)
             && self.holds == (self.expected == Expected::Hold)
     }
 }
@@ -86,28 +87,27 @@ pub const RESOLVABLE: f64 = 1e-6;
 pub const TRAJECTORY_BUDGET: f64 = 1e8;
 
 /// (tolerance, reason) for an arithmetic and a budget; exact arithmetic demands exactly 0.
-pub fn tolerance<T: Field>(budget: f64, what: &str) -> (f64, String) {
+pub fn tolerance<T: Field>(budget: f64, what: &str) -> (Magnitude, String) {
     if T::EXACT {
         (
-            0.0,
+            Magnitude::ZERO,
             "exact arithmetic: the identity must hold with equality".into(),
         )
     } else {
         let u = T::unit_roundoff();
         (
-            budget * u,
-            format!("{budget:.0e} x unit roundoff {u:.3e} ({what})"),
+            u.times(budget),
+            format!("{budget:.0e} x unit roundoff {u:.3} ({what})"),
         )
     }
 }
 
 /// A discrepancy computed in T meets the tolerance: exactly zero in exact arithmetic.
-pub fn within<T: Field>(discrepancy: &T, tol: f64) -> bool {
+pub fn within<T: Field>(discrepancy: &T, tol: Magnitude) -> bool {
     if T::EXACT {
         *discrepancy == T::zero()
     } else {
-        let d = discrepancy.to_f64();
-        d <= tol
+        discrepancy.magnitude() <= tol
     }
 }
 
@@ -124,10 +124,10 @@ mod tests {
             steps: 1,
             expected,
             holds,
-            discrepancy,
-            tolerance: 1.0,
+            discrepancy: Magnitude::from_f64(discrepancy),
+            tolerance: Magnitude::from_f64(1.0),
             at_step: None,
-            ratio,
+            ratio: ratio.map(Magnitude::from_f64),
             ratio_at: None,
             horizon: None,
             statement: String::new(),
@@ -153,16 +153,27 @@ mod tests {
 
     /// Exact arithmetic demands 0; floats allow budget × u, boundary included.
     #[test]
-    #[allow(clippy::float_cmp)] // the values are exact products of powers of two and 1e4
     fn tolerances_scale_with_the_arithmetic() {
         let (tol, reason) = tolerance::<f64>(1e4, "test");
-        assert_eq!(tol, 1e4 * f64::EPSILON / 2.0);
+        // log-space: log₂(1e4) − 53 carries ~1e-14 of absolute error into the exponent.
+        assert!((tol.to_f64() / (1e4 * f64::EPSILON / 2.0) - 1.0).abs() < 1e-13);
         assert!(reason.contains("1e4"), "{reason}");
-        assert_eq!(tolerance::<Rational>(1e4, "test").0, 0.0);
-        assert!(within(&tol, tol));
-        assert!(!within(&(tol * 1.000001), tol));
+        assert!(tolerance::<Rational>(1e4, "test").0.is_zero());
+        let at = tol.to_f64() * (1.0 - 1e-12);
+        assert!(within(&at, tol));
+        assert!(!within(&(at * 1.000001), tol));
         let tiny = crate::scalar::ratio(1, 1_000_000_000_000i64);
-        assert!(!within(&tiny, 1.0));
-        assert!(within(&Rational::ZERO, 0.0));
+        assert!(!within(&tiny, Magnitude::from_f64(1.0)));
+        assert!(within(&Rational::ZERO, Magnitude::ZERO));
+        // 2048 bits: the tolerance is 1e4 · 2⁻²⁰⁴⁸ ≈ 3.1e-613, far below f64, and still decides.
+        crate::scalar::with_precision(2048, || {
+            use crate::scalar::Mp;
+            let (tol, reason) = tolerance::<Mp>(1e4, "test");
+            assert!((tol.log2() - (1e4f64.log2() - 2048.0)).abs() < 1e-9);
+            assert!(reason.contains("3.094e-617"), "{reason}");
+            let half = crate::theorem::shadow::pow2::<Mp>(-2048) * Mp::from_int(5000);
+            assert!(within(&half, tol));
+            assert!(!within(&(half * Mp::from_int(3)), tol));
+        });
     }
 }

@@ -34,7 +34,7 @@ use crate::error::Result;
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Sgd, SgdState};
-use crate::scalar::{Field, Rational};
+use crate::scalar::{Field, Magnitude, Rational};
 
 /// What every equivalence check shares.
 pub struct EquivalenceSetup<'a, T: Field> {
@@ -130,8 +130,14 @@ pub fn skew_size<T: Field>() -> T {
     }
 }
 
+/// 2u as a number of the arithmetic (0 in exact arithmetic), at any precision.
 fn two_ulp<T: Field>() -> T {
-    T::from_rational(&Rational::try_from(2.0 * T::unit_roundoff()).unwrap_or_default())
+    let log2_u = T::unit_roundoff().log2();
+    if log2_u.is_finite() {
+        pow2(log2_u as i64 + 1)
+    } else {
+        T::zero()
+    }
 }
 
 /// Seed of the signs of the one-ulp perturbations (fixed: the same floor on every run).
@@ -249,6 +255,13 @@ fn largest(series: &[f64]) -> (usize, f64) {
         .unwrap_or((0, 0.0))
 }
 
+/// [`largest`] for sizes at any exponent (compared by log₂; a diverged one is the largest).
+fn largest_size(series: &[Magnitude]) -> (usize, Magnitude) {
+    let logs: Vec<f64> = series.iter().map(|m| m.log2()).collect();
+    let (at, _) = largest(&logs);
+    (at, series.get(at).copied().unwrap_or(Magnitude::ZERO))
+}
+
 /// Runs a claim and decides it.
 pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Result<ClaimResult> {
     let with_wd = wd_run(setup, &claim.lr, &claim.weight_decay, false)?;
@@ -260,8 +273,8 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
         steps,
         expected: claim.expected,
         holds: false,
-        discrepancy: 0.0,
-        tolerance: 0.0,
+        discrepancy: Magnitude::ZERO,
+        tolerance: Magnitude::ZERO,
         at_step: None,
         ratio: None,
         ratio_at: None,
@@ -271,14 +284,14 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
         detail: None,
         series: Vec::new(),
     };
-    let sensitivity: Vec<f64> = if T::EXACT {
+    let sensitivity: Vec<Magnitude> = if T::EXACT {
         Vec::new()
     } else {
         let other = wd_run(setup, &claim.lr, &claim.weight_decay, true)?;
         with_wd
             .iter()
             .zip(&other)
-            .map(|(a, b)| relative_max_diff(b, a).to_f64())
+            .map(|(a, b)| relative_max_diff(b, a).magnitude())
             .collect()
     };
     // A step is resolvable while the tolerance the floor implies, B·f_t, stays below
@@ -287,19 +300,15 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     // The floor at step t is the running maximum of s through step t + 1: the twin's rounding
     // and the perturbed run's enter at different operations, and in a burst (growth of 10³ a
     // step) the twin may lead by a step.
-    let floor: Vec<f64> = {
-        let mut running = 0.0f64;
+    // All in log space (Magnitude): at p ≥ 1075 bits u itself is below f64's range.
+    let floor: Vec<Magnitude> = {
+        let mut running = Magnitude::ZERO;
         let u = T::unit_roundoff();
         (0..sensitivity.len())
             .map(|t| {
                 let ahead = sensitivity[(t + 1).min(sensitivity.len() - 1)];
                 running = running.max(sensitivity[t]);
-                let peak = if ahead.is_nan() {
-                    f64::NAN
-                } else {
-                    running.max(ahead)
-                };
-                peak + (t as f64 + 1.0) * u
+                running.max(ahead).plus(u.times(t as f64 + 1.0))
             })
             .collect()
     };
@@ -308,7 +317,7 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     } else {
         floor
             .iter()
-            .position(|&f| f.is_nan() || SENSITIVITY_BUDGET * f > RESOLVABLE)
+            .position(|f| !f.is_finite() || f.times(SENSITIVITY_BUDGET) > RESOLVABLE)
             .unwrap_or(floor.len())
     };
     let mut lr_tilde = claim.lr_tilde.clone();
@@ -323,8 +332,8 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     }
     let free = free_run(setup, &claim, &lr_tilde)?;
     let d = discrepancies(&with_wd, &free, &claim.z);
-    result.series = d.iter().map(Field::to_f64).collect();
-    let (at, max) = largest(&result.series);
+    result.series = d.iter().map(Field::magnitude).collect();
+    let (at, max) = largest_size(&result.series);
     result.discrepancy = max;
     result.at_step = Some(at);
     let skew_note = skew_from.map_or(String::new(), |s| format!("skew from step {s}; "));
@@ -340,7 +349,7 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
         return Ok(result);
     }
     let u = T::unit_roundoff();
-    let mut worst = (0usize, 0.0f64, u);
+    let mut worst = (0usize, Magnitude::ZERO, u);
     for (t, (&ft, &dt)) in floor
         .iter()
         .zip(&result.series)
@@ -348,27 +357,38 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
         .take(horizon.max(1))
     {
         let extra = claim.allowance.as_ref().map_or(0.0, |a| a[t]);
-        let tol = SENSITIVITY_BUDGET * ft + extra;
-        let ratio = if dt.is_nan() { f64::INFINITY } else { dt / tol };
-        if ratio > worst.1 || t == 0 {
+        let tol = ft
+            .times(SENSITIVITY_BUDGET)
+            .plus(Magnitude::from_f64(extra));
+        let ratio = dt.ratio(tol);
+        // A diverged ratio is the worst (and stays so).
+        let worse = if ratio.is_finite() {
+            ratio > worst.1
+        } else {
+            worst.1.is_finite()
+        };
+        if worse || t == 0 {
             worst = (t, ratio, tol);
         }
     }
-    result.holds = worst.1 <= 1.0 && horizon > 0;
+    // A horizon of 1 resolves θ₀ alone, where both runs start equal: no evidence either way.
+    result.holds = worst.1 <= 1.0 && horizon > 1;
     result.ratio = Some(worst.1);
     result.ratio_at = Some(worst.0);
     result.horizon = Some(horizon.min(steps + 1));
     result.tolerance = worst.2;
     result.tolerance_reason = format!(
-        "{SENSITIVITY_BUDGET:.0e} x rounding floor (growth of a 2u perturbation of theta at every step and of lr_t by 2(t+1)u, + (t+1) u, u = {u:.2e}){} at the decisive step of the resolvable horizon",
+        "{SENSITIVITY_BUDGET:.0e} x rounding floor (growth of a 2u perturbation of theta at every step and of lr_t by 2(t+1)u, + (t+1) u, u = {u:.2}){} at the decisive step of the resolvable horizon",
         if claim.allowance.is_some() { " + the first-order effect of TEXP's LR mismatch" } else { "" }
     );
-    let max_s = sensitivity.iter().cloned().fold(0.0, f64::max);
+    let max_s = sensitivity
+        .iter()
+        .fold(Magnitude::ZERO, |acc, s| acc.max(*s));
     let horizon_note = if horizon >= sensitivity.len() {
-        format!("resolvable over all {steps} steps (perturbation growth at most {max_s:.2e})")
+        format!("resolvable over all {steps} steps (perturbation growth at most {max_s:.2})")
     } else {
         format!(
-            "resolvable for {horizon} of {steps} steps: after that the rounding tolerance grows past {RESOLVABLE:e} (rounding reaches {max_s:.2e}), so {} cannot decide (see the precision ladder)",
+            "resolvable for {horizon} of {steps} steps: after that the rounding tolerance grows past {RESOLVABLE:e} (rounding reaches {max_s:.2}), so {} cannot decide (see the precision ladder)",
             setup.arith
         )
     };
@@ -474,8 +494,8 @@ pub fn t2_zero_buffer<T: Field>(
     // roundoffs): below it the series measures rounding, not the dynamics (in f64 the floor
     // pinned the rate at 0.990 where 166 bits measure 0.950). Window: from the peak to the last
     // step above the floor — as long as possible, since the angle oscillates on its way down.
-    let floor = 1e3 * T::unit_roundoff();
-    let above_end = series.iter().rposition(|&a| a > floor);
+    let floor = T::unit_roundoff().times(1e3);
+    let above_end = series.iter().rposition(|&a| Magnitude::from_f64(a) > floor);
     let window = match above_end {
         Some(end) if end > peak_at => Some((peak_at, end)),
         _ => None,
@@ -490,7 +510,7 @@ pub fn t2_zero_buffer<T: Field>(
     };
     let measured = window.map_or(
         "the angle is at the rounding floor".to_string(),
-        |(a, b)| format!("over steps {a}..{b}, above the floor {floor:.1e} rad"),
+        |(a, b)| format!("over steps {a}..{b}, above the floor {floor:.1} rad"),
     );
     Ok(ClaimResult {
         id: "T2-zero-buffer".into(),
@@ -499,10 +519,10 @@ pub fn t2_zero_buffer<T: Field>(
         steps,
         expected: Expected::Hold,
         holds: rate < 1.0,
-        discrepancy: rate,
-        tolerance: 1.0,
+        discrepancy: Magnitude::from_f64(rate),
+        tolerance: Magnitude::from_f64(1.0),
         at_step: window.map(|(_, end)| end),
-        ratio: Some(rate),
+        ratio: Some(Magnitude::from_f64(rate)),
         ratio_at: window.map(|(_, end)| end),
         horizon: None,
         statement: "with v~_0 = 0 the equivalence is asymptotic: the angle between theta_t and theta~_t decays (per-step geometric rate from the peak to the last step above the rounding floor)".into(),
@@ -510,7 +530,7 @@ pub fn t2_zero_buffer<T: Field>(
         detail: Some(format!(
             "peak angle {peak:.3e} rad at step {peak_at}, final {last:.3e} rad, rate {rate:.6} per step {measured}"
         )),
-        series,
+        series: series.into_iter().map(Magnitude::from_f64).collect(),
     })
 }
 
@@ -637,7 +657,8 @@ pub fn t4<T: Field>(
     // Rounding: Z_t takes 4 roundings a step (two multiply-adds), exact_t = η/(Z_t Z_{t+1})
     // inherits two of them, TEXP_t one per step: about 10(t+1)u for the ratio at step t. A jump
     // compares two settled ratios and the prediction carries as many again: 40 (T+1) u.
-    let rounding = 40.0 * (lr.len() as f64 + 1.0) * u;
+    // (Below f64's range from 1075 bits on, where it rounds to 0 beside the remainders.)
+    let rounding = u.times(40.0 * (lr.len() as f64 + 1.0)).to_f64();
     let settled: Vec<f64> = prediction
         .phases
         .iter()
@@ -697,10 +718,10 @@ pub fn t4<T: Field>(
         steps: lr.len(),
         expected,
         holds: worst.1 <= 1.0,
-        discrepancy: worst.2,
-        tolerance: worst.3,
+        discrepancy: Magnitude::from_f64(worst.2),
+        tolerance: Magnitude::from_f64(worst.3),
         at_step: Some(worst.0),
-        ratio: Some(worst.1),
+        ratio: Some(Magnitude::from_f64(worst.1)),
         ratio_at: Some(worst.0),
         horizon: None,
         statement: statement.into(),
@@ -708,7 +729,7 @@ pub fn t4<T: Field>(
             "the modal remainder 3|B/A|(alpha2/alpha1)^(L-1) left at the phase ends compared + 40 (T+1) u of rounding = {rounding:.2e}"
         ),
         detail: Some(format!("{}; spread of the settled factors {spread:.3e}", parts.join("; "))),
-        series: ratio,
+        series: ratio.into_iter().map(Magnitude::from_f64).collect(),
     })
 }
 
@@ -767,8 +788,8 @@ pub fn t4_trajectory<T: Field>(
         .iter()
         .map(|&(start, end, size)| {
             format!(
-                "phase {start}..{end}: LR mismatch up to {size:.2e}, discrepancy at its end {:.2e}",
-                r.series.get(end).copied().unwrap_or(f64::NAN)
+                "phase {start}..{end}: LR mismatch up to {size:.2e}, discrepancy at its end {:.2}",
+                r.series.get(end).copied().unwrap_or(Magnitude::DIVERGED)
             )
         })
         .collect();

@@ -17,7 +17,7 @@ use super::claim::{
 use crate::linalg::{axpy, dot, norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
-use crate::scalar::Field;
+use crate::scalar::{Field, Magnitude};
 use crate::sim::{trajectory, Run};
 
 /// Settings shared by the identity checks.
@@ -39,7 +39,7 @@ pub struct IdentitySetup<'a, T: Field> {
     /// Arithmetic label.
     pub arith: String,
     /// Finite-difference Hessian step and its tolerance, for models without an analytic Hessian.
-    pub hessian_fd: Option<(T, f64)>,
+    pub hessian_fd: Option<(T, Magnitude)>,
 }
 
 fn result<T: Field>(
@@ -47,8 +47,9 @@ fn result<T: Field>(
     id: &str,
     statement: &str,
     discrepancy: T,
-    (tol, reason): (f64, String),
+    (tol, reason): (Magnitude, String),
 ) -> ClaimResult {
+    let size = discrepancy.magnitude();
     ClaimResult {
         id: id.into(),
         model: setup.model.name(),
@@ -56,10 +57,10 @@ fn result<T: Field>(
         steps: 0,
         expected: Expected::Hold,
         holds: within(&discrepancy, tol),
-        discrepancy: discrepancy.to_f64(),
+        discrepancy: size,
         tolerance: tol,
         at_step: None,
-        ratio: (!T::EXACT).then(|| discrepancy.to_f64() / tol),
+        ratio: (!T::EXACT).then(|| size.ratio(tol)),
         ratio_at: None,
         horizon: None,
         statement: statement.into(),
@@ -141,9 +142,10 @@ pub fn pointwise<T: Field>(setup: &IdentitySetup<'_, T>) -> Vec<ClaimResult> {
         l1.clone(),
         eval("one gradient"),
     );
-    l1_result.discrepancy = l1.to_f64().sqrt();
+    l1_result.discrepancy = Magnitude::from_log2(l1.magnitude().log2() / 2.0);
     if !T::EXACT {
         l1_result.holds = l1_result.discrepancy <= l1_result.tolerance;
+        l1_result.ratio = Some(l1_result.discrepancy.ratio(l1_result.tolerance));
     }
     let mut out = vec![
         l1_result,
@@ -283,7 +285,7 @@ pub fn no_fixed_point<T: Field>(setup: &IdentitySetup<'_, T>) -> ClaimResult {
         tolerance::<T>(EVALUATION_BUDGET, "one gradient"),
     );
     if let Some(m) = min_ratio {
-        r.holds = r.holds && m >= 1.0 - r.tolerance;
+        r.holds = r.holds && m >= 1.0 - r.tolerance.to_f64();
         r.detail = Some(format!(
             "min |grad L + wd theta|^2 / (wd^2 |theta|^2) = {m:.6}"
         ));

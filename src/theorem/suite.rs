@@ -33,7 +33,7 @@ use super::shadow::{t2_root, Boundary, Root};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::optim::{Convention, Schedule};
-use crate::scalar::{with_precision, Arith, Field, Mp, Real};
+use crate::scalar::{with_precision, Arith, Field, Magnitude, Mp, Real};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -73,8 +73,8 @@ pub struct LadderRow {
     pub steps: usize,
     /// Arithmetics from coarsest to finest.
     pub arith: Vec<String>,
-    /// The discrepancy at each (the whole run's maximum).
-    pub discrepancies: Vec<f64>,
+    /// The discrepancy at each (the whole run's maximum), at any size.
+    pub discrepancies: Vec<Magnitude>,
     /// Whether each rung resolves the whole run (its rounding floor stays below 10⁻⁶); a rung
     /// that does not measures amplified rounding, not the claim.
     pub resolved: Vec<bool>,
@@ -259,7 +259,7 @@ fn model_claims<T: Field>(
     subset: Subset,
     arith: &str,
     cosine: Option<Vec<T>>,
-    hessian_fd: Option<(T, f64)>,
+    hessian_fd: Option<(T, Magnitude)>,
 ) -> Result<Vec<ClaimResult>> {
     let mut out = Vec::new();
     let setup = EquivalenceSetup {
@@ -437,8 +437,12 @@ fn real_job<T: Real>(cfg: &SuiteConfig, job: Job, arith: &str) -> Result<Vec<Cla
     let cosine = Schedule::cosine(p.lr.clone(), T::zero(), p.steps).values(p.steps);
     // Central differences: step u^(1/3) balances O(h²) truncation against u/h rounding, both
     // then of order u^(2/3); 10⁴ u^(2/3) leaves room for the third derivative's size.
-    let u = T::unit_roundoff();
-    let fd = (T::from_f64(u.cbrt()), 1e4 * u.powf(2.0 / 3.0));
+    // Both as powers of two from log₂ u, so they exist at any precision.
+    let log2_u = T::unit_roundoff().log2();
+    let fd = (
+        super::shadow::pow2::<T>((log2_u / 3.0).round() as i64),
+        Magnitude::pow2(log2_u * 2.0 / 3.0).times(1e4),
+    );
     model_claims(cfg, &built, &p, job.subset, arith, Some(cosine), Some(fd))
 }
 
@@ -545,11 +549,13 @@ fn plan(cfg: &SuiteConfig) -> Vec<Job> {
 /// amplification), so it must fall by about 2^(−Δbits); half of that in the exponent leaves room
 /// for a different amplification constant, while a discrepancy with a real (non-rounding) part
 /// stalls and fails. Both zero (exact agreement) also counts; anything non-finite does not.
-pub fn ladder_shrinks(bits: &[u32], discrepancies: &[f64]) -> bool {
+pub fn ladder_shrinks(bits: &[u32], discrepancies: &[Magnitude]) -> bool {
     bits.windows(2).zip(discrepancies.windows(2)).all(|(b, d)| {
-        let both_zero = d[0] == 0.0 && d[1] == 0.0;
-        let gain = 2f64.powf(-(f64::from(b[1]) - f64::from(b[0])) / 2.0);
-        both_zero || (d[0].is_finite() && d[1].is_finite() && b[1] > b[0] && d[1] <= d[0] * gain)
+        let both_zero = d[0].is_zero() && d[1].is_zero();
+        // 2^(−Δbits/2) as a log₂ shift: at thousands of bits the gain itself is below f64.
+        let gain = -(f64::from(b[1]) - f64::from(b[0])) / 2.0;
+        let shrunk = Magnitude::from_log2(d[0].log2() + gain);
+        both_zero || (d[0].is_finite() && d[1].is_finite() && b[1] > b[0] && d[1] <= shrunk)
     })
 }
 
@@ -587,12 +593,12 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
         }
         same.sort_by_key(|d| bits(&d.arith));
         // The whole run's maximum, so every rung is measured over the same steps.
-        let discrepancies: Vec<f64> = same.iter().map(|d| d.discrepancy).collect();
+        let discrepancies: Vec<Magnitude> = same.iter().map(|d| d.discrepancy).collect();
         let resolved: Vec<bool> = same
             .iter()
             .map(|d| d.horizon.is_none_or(|h| h > d.steps))
             .collect();
-        let (rungs, kept): (Vec<u32>, Vec<f64>) = same
+        let (rungs, kept): (Vec<u32>, Vec<Magnitude>) = same
             .iter()
             .zip(&resolved)
             .filter(|(_, r)| **r)
