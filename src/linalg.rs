@@ -12,15 +12,19 @@ pub type Vector<T> = DVector<T>;
 
 /// ⟨a, b⟩.
 pub fn dot<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
-    a.iter()
-        .zip(b.iter())
-        .fold(T::zero(), |acc, (x, y)| acc + x.clone() * y.clone())
+    a.iter().zip(b.iter()).fold(T::zero(), |mut acc, (x, y)| {
+        acc.add_assign_ref(&x.mul_ref(y));
+        acc
+    })
 }
 
 /// ‖a‖².
 pub fn norm_sq<T: Field>(a: &Vector<T>) -> T {
     // `square` spares exact arithmetic the gcd of x·x (p²/q² is already in lowest terms).
-    a.iter().fold(T::zero(), |acc, x| acc + x.square())
+    a.iter().fold(T::zero(), |mut acc, x| {
+        acc.add_assign_ref(&x.square());
+        acc
+    })
 }
 
 /// c·a.

@@ -9,7 +9,7 @@ use super::common::{fmt_num, fmt_sci, number, progress_bar, vector, Outcome};
 use super::output::say;
 use crate::budget::{self, time_limit, Deadline};
 use crate::error::{Error, Result};
-use crate::scalar::{with_precision, Arith, Field, Mp, Real};
+use crate::scalar::{with_precision, Arith, Field, Mp, MpRun, Real};
 use crate::toy::models::{
     logistic_models, logistic_stability_limit, quadratic_models, quadratic_stability_limit,
     RegimeModel, ToyData,
@@ -315,10 +315,10 @@ pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
         (Arith::F64, ToyLoss::NormalizedQuadratic) => quadratic::<f64>(&args)?,
         (Arith::Mp(bits), ToyLoss::Logistic) => {
             check_mp_cost(&args, bits)?;
-            with_precision(bits, || logistic::<Mp>(&args))?
+            with_precision(bits, || logistic::<MpRun>(&args))?
         }
         (Arith::Mp(bits), ToyLoss::NormalizedQuadratic) => {
-            with_precision(bits, || quadratic::<Mp>(&args))?
+            with_precision(bits, || quadratic::<MpRun>(&args))?
         }
     };
     Ok(ToyReport {

@@ -22,7 +22,10 @@ fn mat_vec<T: Field>(a: &DMatrix<T>, w: &Vector<T>) -> Vector<T> {
     Vector::from_iterator(
         a.nrows(),
         (0..a.nrows()).map(|i| {
-            (0..a.ncols()).fold(T::zero(), |acc, j| acc + a[(i, j)].clone() * w[j].clone())
+            (0..a.ncols()).fold(T::zero(), |mut acc, j| {
+                acc.add_assign_ref(&a[(i, j)].mul_ref(&w[j]));
+                acc
+            })
         }),
     )
 }
@@ -88,9 +91,12 @@ impl<T: Field> Rayleigh<T> {
         let two_over_n = T::from_int(2) / n;
         Vector::from_iterator(
             w.len(),
-            aw.iter()
-                .zip(w.iter())
-                .map(|(a, x)| two_over_n.clone() * (a.clone() - r.clone() * x.clone())),
+            aw.iter().zip(w.iter()).map(|(a, x)| {
+                // (2/n)(a − r x), by reference.
+                let mut d = a.clone();
+                d.sub_assign_ref(&r.mul_ref(x));
+                two_over_n.mul_ref(&d)
+            }),
         )
     }
 }
@@ -176,11 +182,13 @@ impl<T: Field> Objective<T> for Quadratic<T> {
         dot(w, &mat_vec(&self.a, w))
     }
     fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
-        mat_vec(&self.a, w).map(|x| T::from_int(2) * x)
+        let two = T::from_int(2);
+        mat_vec(&self.a, w).map(|x| two.mul_ref(&x))
     }
     fn loss_and_gradient(&self, w: &Vector<T>, _batch: usize) -> (T, Vector<T>) {
         let aw = mat_vec(&self.a, w);
-        (dot(w, &aw), aw.map(|x| T::from_int(2) * x))
+        let two = T::from_int(2);
+        (dot(w, &aw), aw.map(|x| two.mul_ref(&x)))
     }
     fn loss_f64(&self, w: &Vector<T>, _batch: usize) -> f64 {
         let aw = mat_vec(&self.a, w);

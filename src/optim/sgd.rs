@@ -109,19 +109,25 @@ impl<T: Field> Sgd<T> {
         let n = state.params.len();
         let mut params = Vec::with_capacity(n);
         let mut buffer = Vec::with_capacity(n);
+        // By reference (`mul_ref`, `*_assign_ref`): the same operations and roundings as
+        // g + λθ, γv + d, θ − ηv written with operators, without copying every operand.
         for i in 0..n {
             let theta = &state.params[i];
-            let direction = gradient[i].clone() + weight_decay.clone() * theta.clone();
-            let v = match self.convention {
-                Convention::PyTorch => self.momentum.clone() * state.buffer[i].clone() + direction,
-                Convention::Sutskever => {
-                    self.momentum.clone() * state.buffer[i].clone() + lr.clone() * direction
-                }
-            };
-            let new_theta = match self.convention {
-                Convention::PyTorch => theta.clone() - lr.clone() * v.clone(),
-                Convention::Sutskever => theta.clone() - v.clone(),
-            };
+            // d = g + λθ.
+            let mut direction = gradient[i].clone();
+            direction.add_assign_ref(&weight_decay.mul_ref(theta));
+            let mut v = self.momentum.mul_ref(&state.buffer[i]);
+            match self.convention {
+                // v = γv + d;  θ − ηv.
+                Convention::PyTorch => v.add_assign_ref(&direction),
+                // v = γv + ηd;  θ − v.
+                Convention::Sutskever => v.add_assign_ref(&lr.mul_ref(&direction)),
+            }
+            let mut new_theta = theta.clone();
+            match self.convention {
+                Convention::PyTorch => new_theta.sub_assign_ref(&lr.mul_ref(&v)),
+                Convention::Sutskever => new_theta.sub_assign_ref(&v),
+            }
             params.push(new_theta);
             buffer.push(v);
         }

@@ -40,6 +40,10 @@ impl Field for f64 {
         64
     }
 
+    fn mul_ref(&self, rhs: &Self) -> Self {
+        self * rhs
+    }
+
     fn unit_roundoff() -> super::Magnitude {
         super::Magnitude::pow2(-53.0)
     }

@@ -14,12 +14,23 @@
 mod f64_impl;
 pub mod magnitude;
 mod mp;
+#[cfg(feature = "mpfr")]
+pub mod mpfr;
 mod parse;
 pub mod quadratic;
 pub(crate) mod rational;
 
 pub use magnitude::Magnitude;
 pub use mp::{with_precision, Mp};
+
+/// The type `--arith mp` runs in: MPFR with the `mpfr` feature, dashu-float without (they
+/// agree to an ulp per operation; see `mpfr`).
+#[cfg(feature = "mpfr")]
+pub type MpRun = mpfr::Mpfr;
+/// The type `--arith mp` runs in: MPFR with the `mpfr` feature, dashu-float without (they
+/// agree to an ulp per operation; see `mpfr`).
+#[cfg(not(feature = "mpfr"))]
+pub type MpRun = Mp;
 pub use parse::parse_rational;
 pub use quadratic::{with_radicand, Quadratic};
 pub use rational::{ratio, Rational};
@@ -83,6 +94,29 @@ pub trait Field:
         Magnitude::from_f64(self.to_f64())
     }
 
+    /// x·y from references. The operators take their operands by value, so generic code clones
+    /// both; at a few hundred bits those copies and their allocations cost more than the
+    /// arithmetic. The float tiers override these to write the result straight into one new
+    /// number. Same rounding as the operator.
+    fn mul_ref(&self, rhs: &Self) -> Self {
+        self.clone() * rhs.clone()
+    }
+
+    /// x += y without cloning y (same rounding as `+`).
+    fn add_assign_ref(&mut self, rhs: &Self) {
+        *self += rhs.clone();
+    }
+
+    /// x −= y without cloning y (same rounding as `−`).
+    fn sub_assign_ref(&mut self, rhs: &Self) {
+        *self -= rhs.clone();
+    }
+
+    /// x ·= y without cloning y (same rounding as `×`).
+    fn mul_assign_ref(&mut self, rhs: &Self) {
+        *self *= rhs.clone();
+    }
+
     /// |x|.
     fn abs(&self) -> Self {
         if *self < Self::zero() {
@@ -127,9 +161,10 @@ pub trait Field:
     /// its cost.
     fn dots_to_f64(num: (&[Self], &[Self]), den: Option<(&[Self], &[Self])>) -> f64 {
         let dot = |(a, b): (&[Self], &[Self])| {
-            a.iter()
-                .zip(b)
-                .fold(Self::zero(), |acc, (x, y)| acc + x.clone() * y.clone())
+            a.iter().zip(b).fold(Self::zero(), |mut acc, (x, y)| {
+                acc.add_assign_ref(&x.mul_ref(y));
+                acc
+            })
         };
         match den {
             Some(den) => (dot(num) / dot(den)).to_f64(),

@@ -27,7 +27,7 @@ pub fn with_precision<R>(bits: u32, f: impl FnOnce() -> R) -> R {
     result
 }
 
-fn precision() -> usize {
+pub(crate) fn precision() -> usize {
     PRECISION.with(|p| p.get())
 }
 
@@ -51,6 +51,13 @@ impl Mp {
     /// Mp is unbounded, unlike f64's); −∞ for 0.
     pub fn log10_abs(&self) -> f64 {
         self.log2_abs() * std::f64::consts::LOG10_2
+    }
+
+    /// The exact value as a rational (every binary float is a dyadic rational).
+    pub fn to_rational(&self) -> Rational {
+        let repr = self.0.repr();
+        let significand = Rational::from(repr.significand().clone());
+        significand * crate::theorem::shadow::pow2::<Rational>(repr.exponent() as i64)
     }
 
     /// log₂|x| as f64, finite for every nonzero Mp; −∞ for 0.
@@ -150,6 +157,22 @@ impl Field for Mp {
 
     fn size_bits(&self) -> u64 {
         self.0.precision() as u64
+    }
+
+    fn mul_ref(&self, rhs: &Self) -> Self {
+        Mp(&self.0 * &rhs.0)
+    }
+
+    fn add_assign_ref(&mut self, rhs: &Self) {
+        self.0 += &rhs.0;
+    }
+
+    fn sub_assign_ref(&mut self, rhs: &Self) {
+        self.0 -= &rhs.0;
+    }
+
+    fn mul_assign_ref(&mut self, rhs: &Self) {
+        self.0 *= &rhs.0;
     }
 
     fn unit_roundoff() -> super::Magnitude {

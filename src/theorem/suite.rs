@@ -33,7 +33,7 @@ use super::shadow::{t2_root, Boundary, Root};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::optim::{Convention, Schedule};
-use crate::scalar::{with_precision, Arith, Field, Magnitude, Mp, Real};
+use crate::scalar::{with_precision, Arith, Field, Magnitude, MpRun, Real};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -477,7 +477,7 @@ fn run_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
     let label = job.arith.label();
     match job.arith {
         Arith::F64 => real_job::<f64>(cfg, job, &label),
-        Arith::Mp(bits) => with_precision(bits, || real_job::<Mp>(cfg, job, &label)),
+        Arith::Mp(bits) => with_precision(bits, || real_job::<MpRun>(cfg, job, &label)),
         Arith::Rational => rational_job(cfg, job),
     }
 }
