@@ -1,10 +1,10 @@
 //! Arbitrary-precision throughput (steps per second at 256 bits) of SGD with momentum and weight
 //! decay on the Rayleigh check (d = 5) and on the BN-MLP; compare with bench/mpmath_rayleigh.py,
-//! the same Rayleigh computation in Python/mpmath.
+//! the same Rayleigh computation in Python/mpmath. `--features mpfr` measures the MPFR tier.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use explr::optim::{Convention, Schedule, Sgd, SgdState};
-use explr::scalar::{with_precision, Field, Mp};
+use explr::scalar::{with_precision, Field, MpRun as Mp};
 use explr::sim::{simulate, Run};
 use explr::theorem::models::{build, ModelName};
 

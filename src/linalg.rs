@@ -13,7 +13,7 @@ pub type Vector<T> = DVector<T>;
 /// ⟨a, b⟩.
 pub fn dot<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
     a.iter().zip(b.iter()).fold(T::zero(), |mut acc, (x, y)| {
-        acc.add_assign_ref(&x.mul_ref(y));
+        acc.add_product(x, y);
         acc
     })
 }

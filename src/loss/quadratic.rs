@@ -23,7 +23,7 @@ fn mat_vec<T: Field>(a: &DMatrix<T>, w: &Vector<T>) -> Vector<T> {
         a.nrows(),
         (0..a.nrows()).map(|i| {
             (0..a.ncols()).fold(T::zero(), |mut acc, j| {
-                acc.add_assign_ref(&a[(i, j)].mul_ref(&w[j]));
+                acc.add_product(&a[(i, j)], &w[j]);
                 acc
             })
         }),

@@ -111,15 +111,17 @@ impl<T: Real> Mlp<T> {
             let mut z = Vec::with_capacity(n * rows);
             for s in 0..n {
                 for r in 0..rows {
-                    z.push((0..cols).fold(T::zero(), |acc, f| {
-                        acc + w[r * cols + f].clone() * a[s * cols + f].clone()
+                    z.push((0..cols).fold(T::zero(), |mut acc, f| {
+                        acc.add_product(&w[r * cols + f], &a[s * cols + f]);
+                        acc
                     }));
                 }
             }
             let (h, cache) = norm_forward(&z, (n, rows, 1), self.norm);
+            let zero = T::zero();
             let next: Vec<T> = h
                 .iter()
-                .map(|x| if *x > T::zero() { x.clone() } else { T::zero() })
+                .map(|x| if *x > zero { x.clone() } else { zero.clone() })
                 .collect();
             layers.push(Layer { input: a, h, cache });
             a = next;
@@ -138,10 +140,11 @@ impl<T: Real> Mlp<T> {
             let start = offset_end - rows * cols;
             let w = &theta.as_slice()[start..offset_end];
             offset_end = start;
+            let zero = T::zero();
             let dh: Vec<T> = da
                 .iter()
                 .zip(&layer.h)
-                .map(|(d, h)| if *h > T::zero() { d.clone() } else { T::zero() })
+                .map(|(d, h)| if *h > zero { d.clone() } else { zero.clone() })
                 .collect();
             let dz = norm_backward(&dh, &layer.cache);
             let mut dw = vec![T::zero(); rows * cols];
@@ -150,8 +153,8 @@ impl<T: Real> Mlp<T> {
                 for r in 0..rows {
                     let g = &dz[s * rows + r];
                     for f in 0..cols {
-                        dw[r * cols + f] += g.clone() * layer.input[s * cols + f].clone();
-                        d_in[s * cols + f] += g.clone() * w[r * cols + f].clone();
+                        dw[r * cols + f].add_product(g, &layer.input[s * cols + f]);
+                        d_in[s * cols + f].add_product(g, &w[r * cols + f]);
                     }
                 }
             }

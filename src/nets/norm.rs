@@ -88,7 +88,7 @@ pub fn norm_forward<T: Real>(
     let mut var = vec![T::zero(); groups];
     for (zi, &g) in z.iter().zip(&group) {
         let d = zi.clone() - mean[g].clone();
-        var[g] += d.clone() * d;
+        var[g].add_product(&d, &d);
     }
     let sigma: Vec<T> = var
         .into_iter()
@@ -118,7 +118,7 @@ pub fn norm_backward<T: Real>(dh: &[T], cache: &NormCache<T>) -> Vec<T> {
     let mut mean_dh = vec![T::zero(); groups];
     for ((d, h), &g) in dh.iter().zip(&cache.h).zip(&cache.group) {
         mean_d[g] += d.clone();
-        mean_dh[g] += d.clone() * h.clone();
+        mean_dh[g].add_product(d, h);
     }
     for g in 0..groups {
         let k = T::from_int(cache.count[g].max(1) as i64);

@@ -115,7 +115,7 @@ impl<T: Field> Sgd<T> {
             let theta = &state.params[i];
             // d = g + λθ.
             let mut direction = gradient[i].clone();
-            direction.add_assign_ref(&weight_decay.mul_ref(theta));
+            direction.add_product(weight_decay, theta);
             let mut v = self.momentum.mul_ref(&state.buffer[i]);
             match self.convention {
                 // v = γv + d;  θ − ηv.

@@ -112,6 +112,13 @@ pub trait Field:
         *self -= rhs.clone();
     }
 
+    /// x += a·b with two roundings, as `x + a * b` (not a fused multiply-add, whose single
+    /// rounding would make the float tiers compute different numbers). MPFR writes the product
+    /// into a scratch number instead of a new allocation.
+    fn add_product(&mut self, a: &Self, b: &Self) {
+        self.add_assign_ref(&a.mul_ref(b));
+    }
+
     /// x ·= y without cloning y (same rounding as `×`).
     fn mul_assign_ref(&mut self, rhs: &Self) {
         *self *= rhs.clone();
@@ -162,7 +169,7 @@ pub trait Field:
     fn dots_to_f64(num: (&[Self], &[Self]), den: Option<(&[Self], &[Self])>) -> f64 {
         let dot = |(a, b): (&[Self], &[Self])| {
             a.iter().zip(b).fold(Self::zero(), |mut acc, (x, y)| {
-                acc.add_assign_ref(&x.mul_ref(y));
+                acc.add_product(x, y);
                 acc
             })
         };

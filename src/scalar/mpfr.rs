@@ -13,7 +13,7 @@ use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
 use rug::float::Round;
-use rug::Float;
+use rug::{Assign, Float};
 
 use super::mp::precision;
 use super::{Field, Magnitude, Rational, Real};
@@ -24,6 +24,11 @@ pub struct Mpfr(Float);
 
 fn prec() -> u32 {
     precision() as u32
+}
+
+thread_local! {
+    /// Room for one product, reused by `add_product`.
+    static SCRATCH: std::cell::RefCell<Float> = std::cell::RefCell::new(Float::new(64));
 }
 
 impl Mpfr {
@@ -148,6 +153,18 @@ impl Field for Mpfr {
 
     fn mul_assign_ref(&mut self, rhs: &Self) {
         self.0 *= &rhs.0;
+    }
+
+    fn add_product(&mut self, a: &Self, b: &Self) {
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.prec() != prec() {
+                *scratch = Float::new(prec());
+            }
+            // Rounded product, then rounded sum: the same two roundings as x + a·b.
+            scratch.assign(&a.0 * &b.0);
+            self.0 += &*scratch;
+        })
     }
 
     fn try_sqrt(&self) -> Option<Self> {
