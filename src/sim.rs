@@ -53,6 +53,9 @@ pub struct Observation<'a, T: Field> {
     pub loss: Option<&'a T>,
     /// ∇L_t(θ_t), for t < T.
     pub gradient: Option<&'a Vector<T>>,
+    /// False when the model is not defined at θ_t (a scale-invariant loss at θ = 0): the run
+    /// ends at this observation, with no loss or gradient — a diverged run, never a value.
+    pub defined: bool,
 }
 
 /// Runs T steps from `init`, calling `observe` at t = 0, …, T; returns (θ_T, v_T).
@@ -79,12 +82,23 @@ pub fn simulate_while<T: Field, O: Objective<T> + ?Sized>(
     let batches = objective.batches().max(1);
     let mut state = init;
     for t in 0..run.steps {
+        if !objective.defined_at(&state.params) {
+            observe(Observation {
+                step: t,
+                state: &state,
+                loss: None,
+                gradient: None,
+                defined: false,
+            });
+            return state;
+        }
         let (loss, gradient) = objective.loss_and_gradient(&state.params, t % batches);
         let go_on = observe(Observation {
             step: t,
             state: &state,
             loss: Some(&loss),
             gradient: Some(&gradient),
+            defined: true,
         });
         if !go_on {
             return state;
@@ -98,6 +112,7 @@ pub fn simulate_while<T: Field, O: Objective<T> + ?Sized>(
         state: &state,
         loss: None,
         gradient: None,
+        defined: objective.defined_at(&state.params),
     });
     state
 }

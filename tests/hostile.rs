@@ -353,6 +353,43 @@ fn a_diverging_run_is_a_verdict_not_a_number() {
     }
 }
 
+/// A scale-invariant model is not defined at w = 0. With lr·wd = 1 and w₀ = (0, 1) (an optimum of
+/// w₁²/‖w‖²) the bn+wd run lands exactly on w = 0 after one step: every arithmetic reports it
+/// diverged at step 1 — exact rationals and mp used to divide by zero there and panic.
+#[test]
+fn landing_on_zero_is_a_divergence_in_every_arithmetic() {
+    for arith in ["rational", "mp", "f64"] {
+        let args: Vec<String> = [
+            "toy",
+            "--no-plots",
+            "--quiet",
+            "--json",
+            "--loss",
+            "normalized-quadratic",
+            "--arith",
+            arith,
+            "--lr",
+            "1",
+            "--weight-decay",
+            "1",
+            "--init",
+            "0,1",
+            "--steps",
+            "5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let ran = run(&args);
+        judge(&args, &ran, None).unwrap();
+        assert_eq!(ran.code, Some(1), "{arith}: {}", ran.stderr);
+        let json: serde_json::Value = serde_json::from_str(&ran.stdout).expect("json");
+        let bn_wd = &json["regimes"][3];
+        assert_eq!(bn_wd["name"], "bn+wd", "{arith}");
+        assert_eq!(bn_wd["diverged_at"], 1, "{arith}: {bn_wd}");
+    }
+}
+
 fn flag_value() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(HOSTILE.to_vec()).prop_map(str::to_string),

@@ -40,6 +40,12 @@ pub trait Objective<T: Field> {
     }
     /// True when L(cθ) = L(θ) for every c > 0 by construction.
     fn scale_invariant(&self) -> bool;
+    /// Whether L is defined at θ. A scale-invariant loss is not defined at θ = 0 (it depends on
+    /// θ/‖θ‖ only), and exact arithmetic would divide by zero there; the simulator ends such a
+    /// run as diverged instead of evaluating it.
+    fn defined_at(&self, theta: &Vector<T>) -> bool {
+        !self.scale_invariant() || theta.iter().any(|x| !num_traits::Zero::is_zero(x))
+    }
     /// ∇²L(θ)·u when the model provides it analytically.
     fn hessian_vec(&self, _theta: &Vector<T>, _u: &Vector<T>, _batch: usize) -> Option<Vector<T>> {
         None
@@ -74,6 +80,9 @@ impl<T: Field, O: Objective<T> + ?Sized> Objective<T> for Box<O> {
     }
     fn scale_invariant(&self) -> bool {
         (**self).scale_invariant()
+    }
+    fn defined_at(&self, theta: &Vector<T>) -> bool {
+        (**self).defined_at(theta)
     }
     fn hessian_vec(&self, theta: &Vector<T>, u: &Vector<T>, batch: usize) -> Option<Vector<T>> {
         (**self).hessian_vec(theta, u, batch)

@@ -273,6 +273,8 @@ pub fn run_regime<T: Field>(
         }
         let loss = match obs.loss {
             Some(l) => l.to_f64(),
+            // θ = 0 of a scale-invariant model: no loss, the run has diverged there.
+            None if !obs.defined => f64::NAN,
             None => objective.loss_f64(w, 0),
         };
         let rec = record(objective, obs.step, w, loss, lr);

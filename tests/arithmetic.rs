@@ -1,0 +1,116 @@
+//! Property tests per arithmetic tier (issue: "field axioms on random values, exact comparisons"):
+//! exact rationals and the quadratic fields Q(√d) satisfy the field axioms with equality and
+//! compare exactly; the arbitrary-precision floats stay within their unit roundoff of the exact
+//! result of the same operands, and Q(√d)'s exact sign agrees with a high-precision evaluation.
+
+use dashu_int::UBig;
+use explr::scalar::quadratic::radicand_of;
+use explr::scalar::{ratio, with_precision, with_radicand, Field, Mp, Quadratic, Rational, Real};
+use proptest::prelude::*;
+
+fn small() -> impl Strategy<Value = (i64, i64)> {
+    (-1000i64..1000, 1i64..1000)
+}
+
+fn q(a: (i64, i64), b: (i64, i64)) -> Quadratic {
+    Quadratic::new(ratio(a.0, a.1), ratio(b.0, b.1))
+}
+
+/// |x − exact| ≤ u·|exact|, exactly.
+fn within_u(x: &Rational, exact: &Rational, bits: u32) -> bool {
+    let u = explr::theorem::shadow::pow2::<Rational>(-i64::from(bits));
+    (x.clone() - exact.clone()).abs() <= u * exact.abs()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn rationals_form_a_field(a in small(), b in small(), c in small()) {
+        let (x, y, z) = (ratio(a.0, a.1), ratio(b.0, b.1), ratio(c.0, c.1));
+        prop_assert_eq!((x.clone() + y.clone()) + z.clone(), x.clone() + (y.clone() + z.clone()));
+        prop_assert_eq!(x.clone() * (y.clone() + z.clone()), x.clone() * y.clone() + x.clone() * z.clone());
+        prop_assert_eq!(x.clone() - x.clone(), Rational::ZERO);
+        if y != Rational::ZERO {
+            prop_assert_eq!(x.clone() / y.clone() * y.clone(), x.clone());
+        }
+        prop_assert_eq!(x.square(), x.clone() * x.clone());
+        prop_assert_eq!(x.powi(3), x.clone() * x.clone() * x.clone());
+        // Exact comparison agrees with the cross-multiplied integers.
+        prop_assert_eq!(x < y, a.0 * b.1 < b.0 * a.1);
+    }
+
+    #[test]
+    fn quadratic_fields_form_a_field(
+        d in prop::sample::select(vec![2u32, 3, 5, 3_924_001]),
+        a in small(), b in small(), c in small(), e in small(),
+    ) {
+        with_radicand(&UBig::from(d), || -> Result<(), TestCaseError> {
+            let (x, y) = (q(a, b), q(c, e));
+            prop_assert_eq!(x.clone() * y.clone(), y.clone() * x.clone());
+            prop_assert_eq!((x.clone() + y.clone()) * x.clone(), x.clone() * x.clone() + y.clone() * x.clone());
+            if !num_traits::Zero::is_zero(&y) {
+                prop_assert_eq!(x.clone() / y.clone() * y.clone(), x.clone());
+            }
+            prop_assert_eq!(x.square(), x.clone() * x.clone());
+            // The square root of a square is ±x.
+            let root = x.square().try_sqrt();
+            prop_assert!(root == Some(x.clone()) || root == Some(-x.clone()), "{:?}", root);
+            // The exact sign agrees with a 512-bit evaluation (far from 0 unless a = b = 0).
+            let float = with_precision(512, || {
+                let s = Mp::from_rational(&ratio(a.0, a.1))
+                    + Mp::from_rational(&ratio(b.0, b.1)) * Mp::from_int(i64::from(d)).sqrt();
+                s.to_f64()
+            });
+            let sign = x.sign();
+            prop_assert_eq!(sign, float.partial_cmp(&0.0).unwrap());
+            Ok(())
+        })?;
+    }
+
+    #[test]
+    fn mp_rounds_within_its_unit_roundoff(a in small(), b in small(), bits in prop::sample::select(vec![24u32, 64, 256, 2048])) {
+        with_precision(bits, || -> Result<(), TestCaseError> {
+            let (x, y) = (Mp::from_ratio(a.0, a.1), Mp::from_ratio(b.0, b.1));
+            prop_assert!(within_u(&x.to_rational(), &ratio(a.0, a.1), bits));
+            let (rx, ry) = (x.to_rational(), y.to_rational());
+            prop_assert!(within_u(&(x.clone() + y.clone()).to_rational(), &(rx.clone() + ry.clone()), bits));
+            prop_assert!(within_u(&(x.clone() - y.clone()).to_rational(), &(rx.clone() - ry.clone()), bits));
+            prop_assert!(within_u(&(x.clone() * y.clone()).to_rational(), &(rx.clone() * ry.clone()), bits));
+            if ry != Rational::ZERO {
+                prop_assert!(within_u(&(x.clone() / y.clone()).to_rational(), &(rx / ry), bits));
+            }
+            Ok(())
+        })?;
+    }
+}
+
+/// The paper's T2 discriminant lives in Q(√3924001), and α* computed there satisfies its
+/// quadratic x² − (1 + γ − λη)x + γ = 0 exactly.
+#[test]
+fn the_papers_alpha_is_exact_in_its_field() {
+    let (lr, wd, m) = (ratio(1, 10), ratio(1, 2000), ratio(9, 10));
+    let b = Rational::ONE + m.clone() - lr.clone() * wd.clone();
+    let delta = b.clone() * b.clone() - ratio(4, 1) * m.clone();
+    let (d, _) = radicand_of(&delta).expect("irrational");
+    with_radicand(&d, || {
+        let field = |r: &Rational| Quadratic::from_rational(r);
+        let alpha = explr::theorem::shadow::t2_root(
+            &field(&lr),
+            &field(&wd),
+            &field(&m),
+            explr::theorem::shadow::Root::Larger,
+        )
+        .unwrap();
+        let residual = alpha.square() - field(&b) * alpha.clone() + field(&m);
+        assert!(num_traits::Zero::is_zero(&residual));
+        // α* ≈ 0.99995 (f64 quadratic formula).
+        let b64 = 1.9 - 5e-5;
+        let expected = (b64 + (b64 * b64 - 3.6f64).sqrt()) / 2.0;
+        assert!(
+            (alpha.to_f64() - expected).abs() < 1e-12,
+            "{}",
+            alpha.to_f64()
+        );
+    });
+}
