@@ -114,3 +114,74 @@ fn the_papers_alpha_is_exact_in_its_field() {
         );
     });
 }
+
+/// The exact value of a p-bit float as a rational.
+fn exact(x: &Mp) -> Rational {
+    x.to_rational()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// Interval enclosures contain the exact result of + − × ÷ on the exact endpoints' values
+    /// (rationals), and √, exp, ln, ln(1+x) evaluated at 4× the precision at the point (a 4p-bit
+    /// value within 2^(−4p) of the truth, far inside a p-bit enclosure's width).
+    #[test]
+    fn intervals_contain_the_exact_results(
+        a in small(), b in small(), bits in prop::sample::select(vec![24u32, 64, 256]),
+    ) {
+        use explr::scalar::Interval;
+        let (x, y) = (ratio(a.0, a.1), ratio(b.0, b.1));
+        let (ix, iy) = with_precision(bits, || (Interval::from_rational(&x), Interval::from_rational(&y)));
+        prop_assert!(ix.contains(&x) && iy.contains(&y));
+        let ops = with_precision(bits, || {
+            vec![
+                (ix.clone() + iy.clone(), x.clone() + y.clone(), "+"),
+                (ix.clone() - iy.clone(), x.clone() - y.clone(), "-"),
+                (ix.clone() * iy.clone(), x.clone() * y.clone(), "*"),
+                (ix.clone() / iy.clone(), x.clone() / y.clone(), "/"),
+                (ix.clone() * ix.clone() * iy.clone(), x.clone() * x.clone() * y.clone(), "x*x*y"),
+            ]
+        });
+        for (enclosure, value, what) in ops {
+            prop_assert!(enclosure.contains(&value), "{} of {:?}, {:?} at {}: {:?}", what, a, b, bits, enclosure);
+        }
+        // Transcendentals at positive points: the 4p-bit value lies inside the p-bit enclosure.
+        let p = x.clone().abs() + ratio(1, 7);
+        let enclosures = with_precision(bits, || {
+            let i = Interval::from_rational(&p);
+            [i.sqrt(), i.exp(), i.ln(), i.ln_1p()]
+        });
+        let points = with_precision(4 * bits, || {
+            let m = Mp::from_rational(&p);
+            [exact(&m.sqrt()), exact(&m.exp()), exact(&m.ln()), exact(&m.ln_1p())]
+        });
+        for (k, (e, v)) in enclosures.iter().zip(&points).enumerate() {
+            prop_assert!(e.contains(v), "function {} at {:?}, {} bits: {:?}", k, p, bits, e);
+        }
+    }
+}
+
+/// An enclosure's width stays near its unit roundoff for a few operations, and a comparison the
+/// enclosures cannot decide is counted, never guessed.
+#[test]
+fn interval_widths_and_undecided_comparisons() {
+    use explr::scalar::interval::take_undecided;
+    use explr::scalar::Interval;
+    with_precision(128, || {
+        let third = Interval::from_ratio(1, 3);
+        let w = third.width();
+        assert!(w > 0.0 && w.log2() < -127.0, "width {w}");
+        let sum = third.clone() + third.clone() + third.clone();
+        assert!(sum.contains(&Rational::ONE) && sum.width().log2() < -125.0);
+        take_undecided();
+        // 1/3 vs 1/3 + 2^-140: overlapping enclosures, undecidable at 128 bits.
+        let close = Interval::from_rational(
+            &(ratio(1, 3) + explr::theorem::shadow::pow2::<Rational>(-140)),
+        );
+        assert_eq!(third.partial_cmp(&close), None);
+        assert_eq!(take_undecided(), 1);
+        assert!(third < Interval::from_ratio(1, 2));
+        assert_eq!(take_undecided(), 0);
+    });
+}

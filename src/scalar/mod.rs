@@ -12,6 +12,7 @@
 //! mode 0.1_f64 is 3602879701896397/36028797018963968, not 1/10.
 
 mod f64_impl;
+pub mod interval;
 pub mod magnitude;
 mod mp;
 #[cfg(feature = "mpfr")]
@@ -20,6 +21,7 @@ mod parse;
 pub mod quadratic;
 pub(crate) mod rational;
 
+pub use interval::Interval;
 pub use magnitude::Magnitude;
 pub use mp::{with_precision, Mp};
 
