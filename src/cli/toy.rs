@@ -177,9 +177,27 @@ fn quadratic<T: Field>(args: &ToyArgs) -> Result<ToyReport> {
 /// Bytes kept per step and regime: one record plus the canonical parameters.
 const RECORD_BYTES: u64 = (std::mem::size_of::<crate::toy::StepRecord>() + 24) as u64;
 
+/// The toy has no certified run yet: its verdicts branch on comparisons (kick-out detection,
+/// the convergence window) that are made in f64 on the records, and the population toy's
+/// quadrature has no rigorous error bound. Refused by name rather than run uncertified.
+fn interval_refused(arith: Arith) -> Result<Arith> {
+    match arith {
+        Arith::Interval(_) => Err(interval_error()),
+        other => Ok(other),
+    }
+}
+
+fn interval_error() -> Error {
+    Error::invalid(
+        "--arith",
+        "interval",
+        "the toy has no certified run yet (its verdicts compare f64 records, and the population toy's quadrature has no rigorous bound); `verify theorem --arith interval` certifies T1-T3",
+    )
+}
+
 /// The run's budget, checked before anything is parsed into numbers or allocated.
 fn check_budget(args: &ToyArgs) -> Result<()> {
-    Arith::from_name(&args.arith, args.precision)?;
+    interval_refused(Arith::from_name(&args.arith, args.precision)?)?;
     if args.steps == 0 {
         return Err(Error::invalid("--steps", 0, "must be at least 1"));
     }
@@ -288,7 +306,7 @@ pub fn validate(args: &ToyArgs) -> Result<()> {
 /// Runs the toy and returns its report (no printing, no plots).
 pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
     check_budget(args)?;
-    let arith = Arith::from_name(&args.arith, args.precision)?;
+    let arith = interval_refused(Arith::from_name(&args.arith, args.precision)?)?;
     let args = args.clone();
     let report = match (arith, args.loss) {
         (Arith::Rational, ToyLoss::Logistic) => {
@@ -320,6 +338,7 @@ pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
         (Arith::Mp(bits), ToyLoss::NormalizedQuadratic) => {
             with_precision(bits, || quadratic::<MpRun>(&args))?
         }
+        (Arith::Interval(_), _) => return Err(interval_error()),
     };
     Ok(ToyReport {
         arith: arith.label(),

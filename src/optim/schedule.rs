@@ -215,4 +215,89 @@ mod tests {
             .validate("--weight-decay", false)
             .is_ok());
     }
+
+    /// Milestones must be ≥ 1 and strictly increase (the error names the field and the list).
+    #[test]
+    fn milestones_are_checked() {
+        assert!(check_milestones("--milestones", &[3, 5]).is_ok());
+        assert!(check_milestones("--milestones", &[]).is_ok());
+        let zero = check_milestones("--milestones", &[0, 5]).unwrap_err();
+        assert!(
+            zero.to_string().starts_with("invalid --milestones: 0"),
+            "{zero}"
+        );
+        let flat = check_milestones("--milestones", &[5, 5]).unwrap_err();
+        assert_eq!(
+            flat.to_string(),
+            "invalid --milestones: 5,5 (must be strictly increasing)"
+        );
+        assert!(check_milestones("--milestones", &[6, 5]).is_err());
+        let bad = Schedule::StepDecay {
+            base: r(1, 10),
+            milestones: vec![4, 2],
+            factor: r(10, 1),
+        };
+        assert!(bad.validate("--lr", true).is_err());
+    }
+
+    /// Each schedule names its kind in reports.
+    #[test]
+    fn kinds_have_names() {
+        assert_eq!(Schedule::Constant(r(1, 2)).kind(), "constant");
+        let exp = Schedule::Exponential {
+            base: r(1, 2),
+            growth: r(2, 1),
+        };
+        assert_eq!(exp.kind(), "exponential");
+        let step = Schedule::StepDecay {
+            base: r(1, 2),
+            milestones: vec![1],
+            factor: r(2, 1),
+        };
+        assert_eq!(step.kind(), "step");
+        assert_eq!(Schedule::PerStep(vec![r(1, 2)]).kind(), "per-step");
+    }
+
+    /// The boundaries of validation: growth and decay factors must be > 0 (0 is refused, any
+    /// positive value accepted), non-negative values accept 0, positive ones refuse it.
+    #[test]
+    fn validation_boundaries() {
+        let exp = |g: Rational| Schedule::Exponential {
+            base: r(1, 10),
+            growth: g,
+        };
+        assert!(exp(r(0, 1)).validate("--lr", true).is_err());
+        assert!(exp(r(1, 1000)).validate("--lr", true).is_ok());
+        let step = |f: Rational| Schedule::StepDecay {
+            base: r(1, 10),
+            milestones: vec![2],
+            factor: f,
+        };
+        assert!(step(r(0, 1)).validate("--lr", true).is_err());
+        assert!(step(r(1, 1000)).validate("--lr", true).is_ok());
+        assert!(Schedule::Constant(r(0, 1)).validate("--lr", true).is_err());
+        assert!(Schedule::Constant(r(0, 1)).validate("--wd", false).is_ok());
+        assert!(Schedule::PerStep(vec![r(1, 2), r(0, 1)])
+            .validate("--lr", true)
+            .is_err());
+        assert!(Schedule::<Rational>::PerStep(vec![])
+            .validate("--lr", true)
+            .is_err());
+    }
+
+    /// Cosine with a floor: from base at t = 0 through (base + floor)/2 at the middle, falling
+    /// monotonically towards the floor (a mutant with base + floor or a divided phase changes
+    /// these values).
+    #[test]
+    fn cosine_with_a_floor() {
+        let s = Schedule::cosine(1.0, 0.25, 100);
+        assert!((s.at(0) - 1.0).abs() < 1e-15);
+        assert!((s.at(50) - 0.625).abs() < 1e-15);
+        // t = 25: 0.25 + 0.75 (1 + cos(π/4))/2.
+        let expected = 0.25 + 0.75 * (1.0 + std::f64::consts::FRAC_PI_4.cos()) / 2.0;
+        assert!((s.at(25) - expected).abs() < 1e-15, "{}", s.at(25));
+        let v = s.values(100);
+        assert!(v.windows(2).all(|w| w[1] < w[0]));
+        assert!(v[99] > 0.25 && v[99] < 0.2503);
+    }
 }

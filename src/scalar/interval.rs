@@ -222,12 +222,14 @@ impl Mul for Interval {
 
 impl Div for Interval {
     type Output = Interval;
-    /// x / y for y not containing 0 (panics otherwise, as division by zero does).
+    /// x / y for y not containing 0. An enclosure of 0 as divisor cannot be decided: it is
+    /// counted with the undecided comparisons (the caller stops at this step, see
+    /// [`take_undecided`]) and the quotient is a placeholder 0 that no verdict ever reads.
     fn div(self, rhs: Interval) -> Interval {
-        assert!(
-            rhs.lo > Lo::ZERO || rhs.hi < Hi::ZERO,
-            "interval division by an enclosure of 0"
-        );
+        if !(rhs.lo > Lo::ZERO || rhs.hi < Hi::ZERO) {
+            UNDECIDED.with(|u| u.set(u.get() + 1));
+            return <Interval as num_traits::Zero>::zero();
+        }
         let (al, ah) = (&self.lo, &self.hi);
         let (bl, bh) = (&rhs.lo, &rhs.hi);
         let (al_h, bl_h) = (hi_from_lo(al), hi_from_lo(bl));
@@ -323,6 +325,45 @@ impl Field for Interval {
 
     fn try_sqrt(&self) -> Option<Self> {
         (self.lo >= Lo::ZERO).then(|| self.sqrt())
+    }
+
+    /// The nearest point of the enclosure to 0 (0 when it contains 0).
+    fn magnitude_lower(&self) -> Magnitude {
+        if self.lo > Lo::ZERO {
+            let lo: Hi = hi_from_lo(&self.lo);
+            lo.magnitude_hi().times(1.0 - 2f64.powi(-48))
+        } else if self.hi < Hi::ZERO {
+            let hi: Hi = -self.hi.clone();
+            hi.magnitude_hi().times(1.0 - 2f64.powi(-48))
+        } else {
+            Magnitude::ZERO
+        }
+    }
+
+    fn certainly_nonzero(&self) -> bool {
+        self.lo > Lo::ZERO || self.hi < Hi::ZERO
+    }
+
+    fn take_undecided() -> usize {
+        take_undecided()
+    }
+
+    /// [min |x|, max |x|] over the enclosure (no comparison to decide: an enclosure of 0 gives
+    /// [0, max]).
+    fn abs(&self) -> Self {
+        if self.lo >= Lo::ZERO {
+            self.clone()
+        } else if self.hi <= Hi::ZERO {
+            -self.clone()
+        } else {
+            let neg_lo: Hi = hi_from_lo(&-self.lo.clone());
+            let hi = if neg_lo > self.hi {
+                neg_lo
+            } else {
+                self.hi.clone()
+            };
+            Interval::from_bounds(lo_at(0), hi)
+        }
     }
 }
 

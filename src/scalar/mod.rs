@@ -126,6 +126,22 @@ pub trait Field:
         *self *= rhs.clone();
     }
 
+    /// A lower bound on |x|: |x| itself for numbers, the nearest point to 0 for an enclosure.
+    fn magnitude_lower(&self) -> Magnitude {
+        self.magnitude()
+    }
+
+    /// Whether x is certainly not 0: x ≠ 0 for numbers, an enclosure that excludes 0.
+    fn certainly_nonzero(&self) -> bool {
+        !num_traits::Zero::is_zero(self)
+    }
+
+    /// How many comparisons since the last call the arithmetic could not decide (always 0 but
+    /// for enclosures, whose overlapping intervals are unordered); resets the count.
+    fn take_undecided() -> usize {
+        0
+    }
+
     /// |x|.
     fn abs(&self) -> Self {
         if *self < Self::zero() {
@@ -267,6 +283,8 @@ pub enum Arith {
     Mp(u32),
     /// Exact rationals.
     Rational,
+    /// Certified enclosures: intervals of binary floats with the given mantissa bits.
+    Interval(u32),
 }
 
 impl Arith {
@@ -276,6 +294,7 @@ impl Arith {
             Arith::F64 => "f64".into(),
             Arith::Mp(bits) => format!("mp{bits}"),
             Arith::Rational => "rational".into(),
+            Arith::Interval(bits) => format!("iv{bits}"),
         }
     }
 
@@ -283,7 +302,7 @@ impl Arith {
     pub fn from_name(name: &str, precision: u32) -> Result<Self> {
         match name {
             "f64" => Ok(Arith::F64),
-            "mp" => {
+            "mp" | "interval" => {
                 if !(MIN_PRECISION..=MAX_PRECISION).contains(&precision) {
                     return Err(crate::error::Error::invalid(
                         "--precision",
@@ -291,13 +310,17 @@ impl Arith {
                         format!("must be between {MIN_PRECISION} and {MAX_PRECISION} bits"),
                     ));
                 }
-                Ok(Arith::Mp(precision))
+                Ok(if name == "mp" {
+                    Arith::Mp(precision)
+                } else {
+                    Arith::Interval(precision)
+                })
             }
             "rational" => Ok(Arith::Rational),
             other => Err(crate::error::Error::invalid(
                 "--arith",
                 other,
-                "expected f64, mp or rational",
+                "expected f64, mp, rational or interval",
             )),
         }
     }

@@ -177,3 +177,54 @@ pub fn build<T: Real>(name: ModelName, seed: u64) -> Built<T> {
         ModelName::MlpBnTrainableHead => mlp(NormKind::Batch, Head::Trainable, seed),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scalar::{ratio, Rational};
+
+    /// Only the Rayleigh quotient and the rational toy have exact forms, and both build.
+    #[test]
+    fn the_rational_models_are_exactly_two() {
+        for name in ModelName::ALL {
+            let rational = matches!(name, ModelName::Rayleigh | ModelName::ToyQuadratic);
+            assert_eq!(name.rational(), rational, "{name:?}");
+            assert_eq!(
+                build_rational::<Rational>(name, 0).is_some(),
+                rational,
+                "{name:?}"
+            );
+        }
+        let toy = build_rational::<Rational>(ModelName::ToyQuadratic, 0).unwrap();
+        assert_eq!(toy.theta0.as_slice(), &[ratio(1, 1), ratio(2, 1)]);
+        assert!(toy.model.name().starts_with("normalized-quadratic"));
+    }
+
+    /// θ₀ of the Rayleigh check: entries k/4 with k ∈ [−6, 6] from the seed's stream — pinned for
+    /// seed 0 (the values every golden number of the exact suite was computed from) and
+    /// different for another seed; an all-zero draw is replaced by e₁.
+    #[test]
+    fn rational_init_is_seeded_and_nonzero() {
+        // Seeds 0 and 4: 4 shares a bit with the salt, so `seed ^ salt` and `seed | salt` differ.
+        for seed in [0u64, 4] {
+            let v: Vector<Rational> = rational_init(5, seed);
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5448_4554);
+            let k: Vec<i64> = (0..5).map(|_| rng.random_range(-6..=6)).collect();
+            assert!(k.iter().any(|&k| k != 0));
+            let expected: Vec<Rational> = k.iter().map(|&k| ratio(k, 4)).collect();
+            assert_eq!(v.as_slice(), expected.as_slice(), "seed {seed}");
+        }
+        let v: Vector<Rational> = rational_init(5, 0);
+        let other: Vector<Rational> = rational_init(5, 1);
+        assert_ne!(v, other);
+        // A one-dimensional draw of 0 is replaced by e₁ (find a seed that draws 0 first).
+        let seed = (0u64..10_000)
+            .find(|&s| {
+                let mut rng = ChaCha8Rng::seed_from_u64(s ^ 0x5448_4554);
+                rng.random_range(-6i64..=6) == 0
+            })
+            .unwrap();
+        let one: Vector<Rational> = rational_init(1, seed);
+        assert_eq!(one.as_slice(), &[ratio(1, 4)]);
+    }
+}

@@ -33,7 +33,7 @@ use super::shadow::{t2_root, Boundary, Root};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::optim::{Convention, Schedule};
-use crate::scalar::{with_precision, Arith, Field, Magnitude, MpRun, Real};
+use crate::scalar::{with_precision, Arith, Field, Interval, Magnitude, MpRun, Real};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -225,6 +225,20 @@ fn step_decay<T: Field>(p: &Params<T>) -> Vec<T> {
     }
     .values(p.steps)
 }
+
+/// The claims `--arith interval` certifies: the trajectory identities T1–T3, each with the
+/// controls that differ from it in one cause.
+const INTERVAL_IDS: [&str; 9] = [
+    "T1",
+    "T1-skewed",
+    "T2",
+    "T2-skewed",
+    "T2-smaller-root",
+    "T2-sutskever",
+    "T2-sutskever-same-momentum",
+    "T3-step",
+    "T3-step-skewed",
+];
 
 /// T2's ids: the claims whose twin needs α, a root of x² − (1 + γ − λη)x + γ.
 const T2_IDS: [&str; 6] = [
@@ -479,6 +493,7 @@ fn run_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
         Arith::F64 => real_job::<f64>(cfg, job, &label),
         Arith::Mp(bits) => with_precision(bits, || real_job::<MpRun>(cfg, job, &label)),
         Arith::Rational => rational_job(cfg, job),
+        Arith::Interval(bits) => with_precision(bits, || real_job::<Interval>(cfg, job, &label)),
     }
 }
 
@@ -495,6 +510,18 @@ fn plan(cfg: &SuiteConfig) -> Vec<Job> {
         } else {
             cfg.steps
         };
+        if let Arith::Interval(_) = arith {
+            // Certified trajectory claims only, on the scale-invariant models.
+            for &model in cfg.models.iter().filter(|m| m.scale_invariant()) {
+                jobs.push(Job {
+                    arith,
+                    model,
+                    subset: Subset::Only(&INTERVAL_IDS),
+                    steps,
+                });
+            }
+            continue;
+        }
         for &model in &cfg.models {
             if arith == Arith::Rational && !model.rational() {
                 continue;
