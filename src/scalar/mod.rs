@@ -11,6 +11,24 @@
 //! needs a square root. Constants come from exact ratios or text, never from f64 literals: in exact
 //! mode 0.1_f64 is 3602879701896397/36028797018963968, not 1/10.
 
+/// `add_assign_ref`, `sub_assign_ref`, `mul_assign_ref` for a newtype over a float whose
+/// `op=` takes a reference (dashu's `FBig`, rug's `Float`): in place, no copy of the operand.
+macro_rules! in_place_ref_ops {
+    () => {
+        fn add_assign_ref(&mut self, rhs: &Self) {
+            self.0 += &rhs.0;
+        }
+
+        fn sub_assign_ref(&mut self, rhs: &Self) {
+            self.0 -= &rhs.0;
+        }
+
+        fn mul_assign_ref(&mut self, rhs: &Self) {
+            self.0 *= &rhs.0;
+        }
+    };
+}
+
 mod f64_impl;
 pub mod interval;
 pub mod magnitude;

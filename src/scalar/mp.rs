@@ -163,17 +163,7 @@ impl Field for Mp {
         Mp(&self.0 * &rhs.0)
     }
 
-    fn add_assign_ref(&mut self, rhs: &Self) {
-        self.0 += &rhs.0;
-    }
-
-    fn sub_assign_ref(&mut self, rhs: &Self) {
-        self.0 -= &rhs.0;
-    }
-
-    fn mul_assign_ref(&mut self, rhs: &Self) {
-        self.0 *= &rhs.0;
-    }
+    in_place_ref_ops!();
 
     fn unit_roundoff() -> super::Magnitude {
         super::Magnitude::pow2(-(precision() as f64))

@@ -143,17 +143,7 @@ impl Field for Mpfr {
         Mpfr(Float::with_val(prec(), &self.0 * &rhs.0))
     }
 
-    fn add_assign_ref(&mut self, rhs: &Self) {
-        self.0 += &rhs.0;
-    }
-
-    fn sub_assign_ref(&mut self, rhs: &Self) {
-        self.0 -= &rhs.0;
-    }
-
-    fn mul_assign_ref(&mut self, rhs: &Self) {
-        self.0 *= &rhs.0;
-    }
+    in_place_ref_ops!();
 
     fn add_product(&mut self, a: &Self, b: &Self) {
         SCRATCH.with(|scratch| {
