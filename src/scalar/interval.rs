@@ -62,15 +62,13 @@ impl Interval {
     /// The lower endpoint, exactly, as a rational.
     pub fn lo(&self) -> Rational {
         let repr = self.lo.repr();
-        Rational::from(repr.significand().clone())
-            * crate::theorem::shadow::pow2::<Rational>(repr.exponent() as i64)
+        super::rational::dyadic(repr.significand(), repr.exponent())
     }
 
     /// The upper endpoint, exactly, as a rational.
     pub fn hi(&self) -> Rational {
         let repr = self.hi.repr();
-        Rational::from(repr.significand().clone())
-            * crate::theorem::shadow::pow2::<Rational>(repr.exponent() as i64)
+        super::rational::dyadic(repr.significand(), repr.exponent())
     }
 
     /// hi − lo, rounded up: the enclosure's width.

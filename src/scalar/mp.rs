@@ -56,8 +56,7 @@ impl Mp {
     /// The exact value as a rational (every binary float is a dyadic rational).
     pub fn to_rational(&self) -> Rational {
         let repr = self.0.repr();
-        let significand = Rational::from(repr.significand().clone());
-        significand * crate::theorem::shadow::pow2::<Rational>(repr.exponent() as i64)
+        super::rational::dyadic(repr.significand(), repr.exponent())
     }
 
     /// log₂|x| as f64, finite for every nonzero Mp; −∞ for 0.

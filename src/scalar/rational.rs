@@ -19,6 +19,11 @@ pub fn ratio(num: i64, den: i64) -> Rational {
     Rational::from_parts_signed(IBig::from(num), IBig::from(den))
 }
 
+/// significand · 2^exponent exactly: the value of a binary float's representation.
+pub fn dyadic(significand: &IBig, exponent: isize) -> Rational {
+    Rational::from(significand.clone()) * crate::theorem::shadow::pow2::<Rational>(exponent as i64)
+}
+
 /// Bits of numerator plus denominator: the size an exact run's budget counts.
 pub fn size_bits(r: &Rational) -> u64 {
     (r.numerator().unsigned_abs().bit_len() + r.denominator().bit_len()) as u64
