@@ -491,7 +491,7 @@ fn interval_mode_certifies_and_separates() {
 
 /// What enclosures cannot decide stops the run with exit 2 naming the step (T1's WD run on the
 /// Rayleigh quotient at 256 bits: ‖θ‖²'s enclosure contains 0 at step 194); the population toy
-/// (quadrature without a rigorous bound) and the toy's uncertified verdicts are refused by name.
+/// (quadrature without a rigorous bound) is refused by name, in `theorem` and in `toy`.
 #[test]
 fn interval_mode_refuses_what_it_cannot_certify() {
     let out = common::verify()
@@ -523,6 +523,6 @@ fn interval_mode_refuses_what_it_cannot_certify() {
     );
     common::assert_bad_input(
         &["toy", "--no-plots"],
-        &[(&["--arith", "interval"], "--arith")],
+        &[(&["--arith", "interval"], "--data")],
     );
 }

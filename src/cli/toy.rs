@@ -9,7 +9,7 @@ use super::common::{fmt_num, fmt_sci, number, progress_bar, vector, Outcome};
 use super::output::say;
 use crate::budget::{self, time_limit, Deadline};
 use crate::error::{Error, Result};
-use crate::scalar::{with_precision, Arith, Field, Mp, MpRun, Real};
+use crate::scalar::{with_precision, Arith, Field, Interval, MpRun, Real};
 use crate::toy::models::{
     logistic_models, logistic_stability_limit, quadratic_models, quadratic_stability_limit,
     RegimeModel, ToyData,
@@ -50,10 +50,11 @@ pub struct ToyArgs {
     /// Seed of the sample's random stream.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Arithmetic: f64, mp (arbitrary precision) or rational (exact).
+    /// Arithmetic: f64, mp (arbitrary precision), rational (exact), or interval (certified
+    /// enclosures: the sample form and the companion toy).
     #[arg(long, default_value = "f64")]
     pub arith: String,
-    /// Mantissa bits for --arith mp.
+    /// Mantissa bits for --arith mp and --arith interval.
     #[arg(long, default_value_t = 256)]
     pub precision: u32,
     /// Learning rate η (exact text: "0.5", "1/2").
@@ -177,27 +178,24 @@ fn quadratic<T: Field>(args: &ToyArgs) -> Result<ToyReport> {
 /// Bytes kept per step and regime: one record plus the canonical parameters.
 const RECORD_BYTES: u64 = (std::mem::size_of::<crate::toy::StepRecord>() + 24) as u64;
 
-/// The toy has no certified run yet: its verdicts branch on comparisons (kick-out detection,
-/// the convergence window) that are made in f64 on the records, and the population toy's
-/// quadrature has no rigorous error bound. Refused by name rather than run uncertified.
-fn interval_refused(arith: Arith) -> Result<Arith> {
+/// `--arith interval` certifies the sample form and the companion toy; the population toy's
+/// quadrature has no rigorous error bound, so it is refused by name rather than run uncertified.
+fn interval_refused(args: &ToyArgs, arith: Arith) -> Result<Arith> {
     match arith {
-        Arith::Interval(_) => Err(interval_error()),
+        Arith::Interval(_) if args.loss == ToyLoss::Logistic && args.data == DataForm::Population => {
+            Err(Error::unsupported(
+                "--data",
+                "population",
+                "with --arith interval: the population toy's Gaussian quadrature has no rigorous error bound; certify --data sample or --loss normalized-quadratic",
+            ))
+        }
         other => Ok(other),
     }
 }
 
-fn interval_error() -> Error {
-    Error::invalid(
-        "--arith",
-        "interval",
-        "the toy has no certified run yet (its verdicts compare f64 records, and the population toy's quadrature has no rigorous bound); `verify theorem --arith interval` certifies T1-T3",
-    )
-}
-
 /// The run's budget, checked before anything is parsed into numbers or allocated.
 fn check_budget(args: &ToyArgs) -> Result<()> {
-    interval_refused(Arith::from_name(&args.arith, args.precision)?)?;
+    interval_refused(args, Arith::from_name(&args.arith, args.precision)?)?;
     if args.steps == 0 {
         return Err(Error::invalid("--steps", 0, "must be at least 1"));
     }
@@ -265,11 +263,12 @@ fn check_budget(args: &ToyArgs) -> Result<()> {
 const POPULATION_NODES: u64 = 4800;
 
 /// The logistic toy in arbitrary precision spends its time in exp and ln: time one pair at the
-/// run's precision and refuse, before the run, a run whose projection exceeds --time-limit (one
-/// step alone can take minutes at 10⁶ bits, longer than a per-step check could catch).
-fn check_mp_cost(args: &ToyArgs, bits: u32) -> Result<()> {
+/// run's precision and arithmetic (an interval computes both endpoints) and refuse, before the
+/// run, a run whose projection exceeds --time-limit (one step alone can take minutes at 10⁶
+/// bits, longer than a per-step check could catch).
+fn check_mp_cost<T: Real>(args: &ToyArgs, bits: u32) -> Result<()> {
     let pair_seconds = with_precision(bits, || {
-        let x = Mp::from_ratio(-7, 3);
+        let x = T::from_ratio(-7, 3);
         let start = std::time::Instant::now();
         let y = x.exp().ln_1p();
         std::hint::black_box(y);
@@ -306,7 +305,7 @@ pub fn validate(args: &ToyArgs) -> Result<()> {
 /// Runs the toy and returns its report (no printing, no plots).
 pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
     check_budget(args)?;
-    let arith = interval_refused(Arith::from_name(&args.arith, args.precision)?)?;
+    let arith = interval_refused(args, Arith::from_name(&args.arith, args.precision)?)?;
     let args = args.clone();
     let report = match (arith, args.loss) {
         (Arith::Rational, ToyLoss::Logistic) => {
@@ -332,13 +331,19 @@ pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
         (Arith::F64, ToyLoss::Logistic) => logistic::<f64>(&args)?,
         (Arith::F64, ToyLoss::NormalizedQuadratic) => quadratic::<f64>(&args)?,
         (Arith::Mp(bits), ToyLoss::Logistic) => {
-            check_mp_cost(&args, bits)?;
+            check_mp_cost::<MpRun>(&args, bits)?;
             with_precision(bits, || logistic::<MpRun>(&args))?
         }
         (Arith::Mp(bits), ToyLoss::NormalizedQuadratic) => {
             with_precision(bits, || quadratic::<MpRun>(&args))?
         }
-        (Arith::Interval(_), _) => return Err(interval_error()),
+        (Arith::Interval(bits), ToyLoss::Logistic) => {
+            check_mp_cost::<Interval>(&args, bits)?;
+            with_precision(bits, || logistic::<Interval>(&args))?
+        }
+        (Arith::Interval(bits), ToyLoss::NormalizedQuadratic) => {
+            with_precision(bits, || quadratic::<Interval>(&args))?
+        }
     };
     Ok(ToyReport {
         arith: arith.label(),
@@ -413,6 +418,23 @@ fn print_table(report: &ToyReport, args: &ToyArgs) -> anyhow::Result<()> {
             fmt_num(r.last.effective_lr),
             fmt_sci(r.criterion.movement, 2),
             r.kick_outs.len()
+        );
+    }
+    if report.certified {
+        let widths: Vec<String> = report
+            .regimes
+            .iter()
+            .map(|r| {
+                let w = r.max_width.unwrap_or(crate::scalar::Magnitude::ZERO);
+                format!("{} {}", r.name, w)
+            })
+            .collect();
+        say!(
+            "certified: every iterate is an enclosure of the real-arithmetic one and every comparison the verdicts branch on (|w| grows, an episode's >1% growth, the convergence window, each training-error sign) was decided by the enclosures; widest enclosure of a coordinate of w: {}",
+            widths.join(", ")
+        );
+        say!(
+            "(the movement, onset and effective-LR figures are f64 readings of the enclosures' midpoints)"
         );
     }
     for r in &report.regimes {

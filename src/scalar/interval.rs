@@ -1,5 +1,5 @@
 //! Certified enclosures: intervals [lo, hi] of arbitrary-precision binary floats with outward
-//! rounding — the foundation of `--arith interval` (issue 8, item 5; not yet on the command line).
+//! rounding — the arithmetic of `--arith interval` (`verify theorem`, `verify toy`).
 //!
 //! Every operation returns an interval that contains the exact result of the operation applied to
 //! every pair of points of its operands: the lower endpoint is computed in dashu-float's
@@ -281,6 +281,7 @@ impl num_traits::One for Interval {
 impl Field for Interval {
     const NAME: &'static str = "interval";
     const EXACT: bool = false;
+    const CERTIFIED: bool = true;
 
     fn from_rational(r: &Rational) -> Self {
         Interval::point_rational(r)
@@ -344,6 +345,10 @@ impl Field for Interval {
 
     fn take_undecided() -> usize {
         take_undecided()
+    }
+
+    fn width(&self) -> Magnitude {
+        Interval::width(self)
     }
 
     /// [min |x|, max |x|] over the enclosure (no comparison to decide: an enclosure of 0 gives

@@ -58,7 +58,25 @@ pub use rational::{ratio, Rational};
 use std::fmt::{Debug, Display};
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Stops a run in an enclosure arithmetic at `at` ("step 12 of bn+wd") when its enclosures
+/// could not decide comparisons the run branches on since the last call: an error naming
+/// --precision and the place (exit 2), never a guessed branch. Ok for every other arithmetic.
+pub fn decided<T: Field>(at: impl std::fmt::Display, what: &str) -> Result<()> {
+    let count = T::take_undecided();
+    if count == 0 {
+        return Ok(());
+    }
+    let bits = -T::unit_roundoff().log2();
+    Err(Error::invalid(
+        "--precision",
+        bits as u64,
+        format!(
+            "raise --precision: at {at}, {count} comparison(s) the enclosures cannot decide ({what})"
+        ),
+    ))
+}
 
 /// The field tier: what exact rationals, f64 and arbitrary-precision floats share.
 pub trait Field:
@@ -84,6 +102,9 @@ pub trait Field:
     const NAME: &'static str;
     /// True for exact arithmetic, where identities must hold with equality.
     const EXACT: bool;
+    /// True for enclosures: every value contains the exact one, and a comparison they cannot
+    /// decide is counted (see [`Field::take_undecided`]) instead of guessed.
+    const CERTIFIED: bool = false;
 
     /// The exact rational `r`, rounded to this arithmetic.
     fn from_rational(r: &Rational) -> Self;
@@ -158,6 +179,11 @@ pub trait Field:
     /// for enclosures, whose overlapping intervals are unordered); resets the count.
     fn take_undecided() -> usize {
         0
+    }
+
+    /// The enclosure's width hi − lo, rounded up (0 for a number).
+    fn width(&self) -> Magnitude {
+        Magnitude::ZERO
     }
 
     /// |x|.

@@ -30,7 +30,7 @@ use super::shadow::{
     exact_schedule, pow2, shift_for, t1_schedule, t2_buffer_coefficient, t2_root, t2_schedule,
     texp_prediction, texp_with_boundary, wd_shadow, Boundary, Root, Scaled,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Sgd, SgdState};
@@ -193,20 +193,12 @@ fn wd_run<T: Field>(
 /// An enclosure arithmetic could not decide a comparison the model branches on (a ReLU input
 /// whose enclosure contains 0) while evaluating step t: stop there, never guess the branch.
 fn undecided_at<T: Field>(setup: &EquivalenceSetup<'_, T>, t: usize) -> Result<()> {
-    let count = T::take_undecided();
-    if count == 0 {
-        return Ok(());
-    }
-    let bits = -T::unit_roundoff().log2();
-    let bits = bits as u64;
-    Err(Error::invalid(
-        "--precision",
-        bits,
-        format!(
-            "raise --precision: at step {t} of {}, {count} comparison(s) the enclosures cannot decide (a branch input or divisor whose enclosure contains 0)",
-            setup.model.name().split(' ').next().unwrap_or_default()
-        ),
-    ))
+    let model = setup.model.name();
+    let model = model.split(' ').next().unwrap_or_default();
+    crate::scalar::decided::<T>(
+        format_args!("step {t} of {model}"),
+        "a branch input or divisor whose enclosure contains 0",
+    )
 }
 
 fn max_abs_f64<T: Field>(v: &Vector<T>) -> f64 {

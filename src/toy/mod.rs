@@ -16,13 +16,20 @@ pub mod verdict;
 use serde::Serialize;
 
 use crate::budget::{EXACT_GROWTH_PER_STEP, MAX_EXACT_BITS};
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::fmt::Display;
+
 use crate::error::{Error, Result};
-use crate::linalg::{angle_deg, to_f64, Vector};
+use crate::linalg::{angle_deg, dot, norm_sq, to_f64, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
-use crate::scalar::Field;
+use crate::scalar::{decided, Field, Magnitude};
 use crate::sim::{simulate_while, Run};
-use verdict::{convergence, kick_outs, onset_check, Criterion, KickOut, OnsetCheck};
+use verdict::{
+    convergence, kick_outs, onset_check, window_of, Criterion, Decide, KickOut, OnsetCheck,
+    KICK_GROWTH,
+};
 
 /// One of the four regimes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,6 +161,9 @@ pub struct RegimeReport {
     pub last: StepRecord,
     /// Kick-out events (regimes with WD on a scale-invariant model).
     pub kick_outs: Vec<KickOut>,
+    /// `--arith interval`: the widest enclosure of a coordinate of w_t met over the run (null in
+    /// the other arithmetics).
+    pub max_width: Option<Magnitude>,
     /// Every step.
     #[serde(skip)]
     pub trajectory: Vec<StepRecord>,
@@ -171,6 +181,10 @@ pub struct ToyReport {
     pub onsets: OnsetCheck,
     /// Arithmetic label.
     pub arith: String,
+    /// True for `--arith interval`: every iterate is an enclosure of the exact real-arithmetic
+    /// one and every comparison a verdict branches on (‖w‖ grows, an episode's growth, the
+    /// convergence window, each training-error sign) was decided by the enclosures.
+    pub certified: bool,
     /// η.
     pub lr: f64,
     /// λ.
@@ -224,9 +238,112 @@ fn converged(criterion: &Criterion, kicks: &[KickOut], diverged_at: Option<usize
     criterion.within_tolerance && !kick_in_window && diverged_at.is_none()
 }
 
+/// Orders a and b in the run's arithmetic; an enclosure pair that overlaps is an error naming
+/// `at` (exit 2), never a guess.
+fn compare<T: Field>(a: &T, b: &T, at: impl Display, what: &str) -> Result<Ordering> {
+    match a.partial_cmp(b) {
+        Some(order) => Ok(order),
+        None => {
+            decided::<T>(&at, what)?;
+            Err(Error::invalid(
+                "--arith",
+                T::NAME,
+                format!("at {at}: {what} compares a value that is not a number"),
+            ))
+        }
+    }
+}
+
+/// ‖w_t‖² of a run in its own arithmetic: the kick-out comparisons decided exactly (rationals),
+/// by the enclosures (interval) or as the float run computes them.
+struct Norms<'a, T> {
+    squared: &'a [T],
+    regime: &'static str,
+}
+
+impl<T: Field> Decide for Norms<'_, T> {
+    fn grows(&mut self, t: usize) -> Result<bool> {
+        let order = compare(
+            &self.squared[t + 1],
+            &self.squared[t],
+            format_args!("step {} of {}", t + 1, self.regime),
+            "whether |w| grows",
+        )?;
+        Ok(order == Ordering::Greater)
+    }
+    fn grew_enough(&mut self, begin: usize, end: usize) -> Result<bool> {
+        let threshold = self.squared[begin].clone() * T::parse(&KICK_GROWTH.to_string())?;
+        let order = compare(
+            &self.squared[end],
+            &threshold,
+            format_args!("steps {begin}..{end} of {}", self.regime),
+            "whether |w|^2 grew by more than 1%",
+        )?;
+        Ok(order == Ordering::Greater)
+    }
+}
+
+/// The convergence window's movement test in the run's arithmetic: every w_t of `tail` (the last
+/// W + 1 iterates, the final one last) within `tolerance` of w_T, as the function's parameters —
+/// ‖ŵ_t − ŵ_T‖ ≤ τ with BN, ‖w_t − w_T‖ ≤ τ·max(‖w_T‖, 1) without — by squares, so no square
+/// root is needed: ‖ŵ_t − ŵ_T‖² = 2 − 2s/√(n_t n_T) with s = ⟨w_t, w_T⟩, n = ‖w‖², so the test is
+/// s ≥ k√(n_t n_T) with k = 1 − τ²/2.
+fn window_settled<T: Field>(
+    tail: &[Vector<T>],
+    invariant: bool,
+    tolerance: f64,
+    first_step: usize,
+    regime: &str,
+) -> Result<bool> {
+    let Some(end) = tail.last() else {
+        return Ok(true);
+    };
+    let tau = T::parse(&format!("{tolerance:e}")).map_err(|e| e.in_field("--tolerance"))?;
+    let tau_sq = tau.square();
+    let n_end = norm_sq(end);
+    let what = "the convergence window's movement against --tolerance";
+    for (i, w) in tail.iter().enumerate() {
+        let at = format_args!("step {} of {regime}", first_step + i);
+        let within = if invariant {
+            let k = T::one() - tau_sq.clone() / T::from_int(2);
+            let s = dot(w, end);
+            let rhs = k.square() * norm_sq(w) * n_end.clone();
+            let s_sign = compare(&s, &T::zero(), &at, what)?;
+            let k_sign = compare(&k, &T::zero(), &at, what)?;
+            let s_sq = compare(&s.square(), &rhs, &at, what)?;
+            match (k_sign, s_sign) {
+                // k ≥ 0: s must be ≥ 0 and s² ≥ k² n_t n_T.
+                (Ordering::Greater | Ordering::Equal, Ordering::Less) => false,
+                (Ordering::Greater | Ordering::Equal, _) => s_sq != Ordering::Less,
+                // k < 0: any s ≥ 0 passes; a negative s needs s² ≤ k² n_t n_T.
+                (Ordering::Less, Ordering::Less) => s_sq != Ordering::Greater,
+                (Ordering::Less, _) => true,
+            }
+        } else {
+            let d = w.clone() - end.clone();
+            let scale = if compare(&n_end, &T::one(), &at, what)? == Ordering::Greater {
+                n_end.clone()
+            } else {
+                T::one()
+            };
+            compare(&norm_sq(&d), &(tau_sq.clone() * scale), &at, what)? != Ordering::Greater
+        };
+        if !within {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// Runs one regime and judges it. `progress(t)` is told each step and may stop the run with an
 /// error (a spent time budget). A run whose loss or ‖w‖ stops being a finite f64 ends there and
 /// is reported as diverged; an exact run whose numbers outgrow [`MAX_EXACT_BITS`] is an error.
+///
+/// The verdict's comparisons are made in the run's own arithmetic: whether ‖w‖ grows (kick-out
+/// events), whether an episode grew by more than 1%, and whether the final window moved by at
+/// most the tolerance — exactly for rationals, by the enclosures for `--arith interval`, where a
+/// comparison they cannot decide stops the run (exit 2) naming the regime and step. The f64
+/// records carry the measurements (movement, onsets, effective LRs) that the report prints.
 pub fn run_regime<T: Field>(
     setup: &ToySetup<T>,
     regime: Regime,
@@ -248,10 +365,15 @@ pub fn run_regime<T: Field>(
     let lr = setup.lr.to_f64();
     let mut trajectory = Vec::with_capacity(setup.steps + 1);
     let mut canonical = Vec::with_capacity(setup.steps + 1);
+    let mut squared: Vec<T> = Vec::with_capacity(setup.steps + 1);
+    let keep = window_of(setup.steps) + 1;
+    let mut tail: VecDeque<Vector<T>> = VecDeque::with_capacity(keep + 1);
+    let mut widest = Magnitude::ZERO;
     let invariant = objective.scale_invariant();
     let init = SgdState::new(setup.init.clone(), None);
     let mut stopped: Option<Error> = None;
     let mut diverged_at = None;
+    T::take_undecided();
     simulate_while(objective, &run, init, |obs| {
         let w = &obs.state.params;
         if T::EXACT {
@@ -278,6 +400,15 @@ pub fn run_regime<T: Field>(
             None => objective.loss_f64(w, 0),
         };
         let rec = record(objective, obs.step, w, loss, lr);
+        // The step's branches (a softplus sign, each training-error sign) and the record's own
+        // comparisons, decided or the run stops here.
+        if let Err(e) = decided::<T>(
+            format_args!("step {} of {}", obs.step, regime.name()),
+            "a sign in the loss, its gradient or the training error",
+        ) {
+            stopped = Some(e);
+            return false;
+        }
         // ‖w‖ is finite only if every entry is, so this also judges w itself.
         let ok = finite(&rec);
         let wf = to_f64(w);
@@ -288,6 +419,14 @@ pub fn run_regime<T: Field>(
         } else {
             wf
         });
+        squared.push(norm_sq(w));
+        if T::CERTIFIED {
+            widest = w.iter().map(Field::width).fold(widest, Magnitude::max);
+        }
+        if tail.len() == keep {
+            tail.pop_front();
+        }
+        tail.push_back(w.clone());
         let step = rec.step;
         trajectory.push(rec);
         if !ok {
@@ -303,14 +442,32 @@ pub fn run_regime<T: Field>(
     if let Some(e) = stopped {
         return Err(e);
     }
-    let criterion = convergence(&trajectory, &canonical, setup.tolerance);
+    let mut criterion = convergence(&trajectory, &canonical, setup.tolerance);
+    if diverged_at.is_none() {
+        let last = trajectory.len() - 1;
+        let from = tail.len() - (window_of(last) + 1);
+        let window = &tail.make_contiguous()[from..];
+        let settled = window_settled(
+            window,
+            invariant,
+            setup.tolerance,
+            criterion.window_start,
+            regime.name(),
+        )?;
+        criterion.within_tolerance = settled && criterion.error_change <= setup.tolerance;
+    }
     let kicks = if regime.decays() && invariant && diverged_at.is_none() {
+        let mut decide = Norms {
+            squared: &squared,
+            regime: regime.name(),
+        };
         kick_outs(
             &trajectory,
             &canonical,
+            &mut decide,
             stability_limit,
             setup.momentum.to_f64(),
-        )
+        )?
     } else {
         Vec::new()
     };
@@ -328,6 +485,7 @@ pub fn run_regime<T: Field>(
         criterion,
         last,
         kick_outs: kicks,
+        max_width: T::CERTIFIED.then_some(widest),
         trajectory,
     })
 }
@@ -384,6 +542,7 @@ pub fn run_toy<T: Field>(
         stability_limit,
         onsets,
         arith: T::NAME.to_string(),
+        certified: T::CERTIFIED,
         lr: setup.lr.to_f64(),
         weight_decay: setup.weight_decay.to_f64(),
         momentum: setup.momentum.to_f64(),
@@ -512,7 +671,9 @@ mod tests {
         assert_eq!(r.diverged_at, None);
         assert!(r.kick_outs.is_empty());
         let canonical = vec![vec![0.0; 2]; r.trajectory.len()];
-        assert!(!verdict::kick_outs(&r.trajectory, &canonical, 1.0, 0.0).is_empty());
+        let mut decide = verdict::OnRecords(&r.trajectory);
+        let kicks = verdict::kick_outs(&r.trajectory, &canonical, &mut decide, 1.0, 0.0).unwrap();
+        assert!(!kicks.is_empty());
     }
 
     /// The exact run stops before the step that would outgrow [`MAX_EXACT_BITS`], with an error
@@ -577,6 +738,7 @@ mod tests {
                 effective_lr: 1.0,
             },
             kick_outs: vec![kick.clone(); kicks],
+            max_width: None,
             trajectory: Vec::new(),
         };
         let all = |wd: bool, bn: bool, both: bool, kicks: usize| {

@@ -22,7 +22,33 @@
 use serde::Serialize;
 
 use super::StepRecord;
+use crate::error::Result;
 use crate::linalg::angle_deg;
+
+/// The comparisons that make kick-out events, answered in the run's own arithmetic — exactly for
+/// rationals, by the enclosures for `--arith interval` (certified events; an undecidable one is
+/// an error, exit 2) — rather than on the f64 records.
+pub trait Decide {
+    /// Whether ‖w_{t+1}‖ > ‖w_t‖.
+    fn grows(&mut self, t: usize) -> Result<bool>;
+    /// Whether ‖w_end‖² / ‖w_begin‖² > 1.01 (an episode large enough to count).
+    fn grew_enough(&mut self, begin: usize, end: usize) -> Result<bool>;
+}
+
+/// The f64 records' own comparisons (what an f64 run decides).
+pub struct OnRecords<'a>(pub &'a [StepRecord]);
+
+impl Decide for OnRecords<'_> {
+    fn grows(&mut self, t: usize) -> Result<bool> {
+        Ok(self.0[t + 1].w_norm > self.0[t].w_norm)
+    }
+    fn grew_enough(&mut self, begin: usize, end: usize) -> Result<bool> {
+        Ok((self.0[end].w_norm / self.0[begin].w_norm).powi(2) > KICK_GROWTH)
+    }
+}
+
+/// An episode counts when ‖w‖² grows by more than 1% over it.
+pub const KICK_GROWTH: f64 = 1.01;
 
 /// What the convergence criterion measured.
 #[derive(Debug, Clone, Serialize)]
@@ -67,11 +93,16 @@ fn distance(a: &[f64], b: &[f64]) -> f64 {
         .sqrt()
 }
 
-/// Applies the convergence criterion.
+/// The final window's length W = max(T/10, 20), at most T, for a run whose last step is T.
+pub fn window_of(last: usize) -> usize {
+    (last / 10).max(20).min(last)
+}
+
+/// Applies the convergence criterion to the f64 records (the measurement; a run decides
+/// `within_tolerance` again in its own arithmetic, see `toy::run_regime`).
 pub fn convergence(records: &[StepRecord], canonical: &[Vec<f64>], tolerance: f64) -> Criterion {
     let last = records.len() - 1;
-    let window = (last / 10).max(20).min(last);
-    let start = last - window;
+    let start = last - window_of(last);
     let end = &canonical[last];
     let scale = end.iter().map(|x| x * x).sum::<f64>().sqrt().max(1.0);
     let mut movement: f64 = 0.0;
@@ -93,13 +124,15 @@ pub fn convergence(records: &[StepRecord], canonical: &[Vec<f64>], tolerance: f6
     }
 }
 
-/// Finds the kick-out episodes. `canonical` has one entry per record.
+/// Finds the kick-out episodes. `canonical` has one entry per record; `decide` answers the
+/// growth comparisons (see [`Decide`]).
 pub fn kick_outs(
     records: &[StepRecord],
     canonical: &[Vec<f64>],
+    decide: &mut dyn Decide,
     limit: f64,
     momentum: f64,
-) -> Vec<KickOut> {
+) -> Result<Vec<KickOut>> {
     assert_eq!(
         records.len(),
         canonical.len(),
@@ -112,24 +145,24 @@ pub fn kick_outs(
     // an arbitrary w₀), not an iterate thrown out of a minimum: it is no kick-out.
     let mut settled = false;
     while t + 1 < records.len() {
-        if records[t + 1].w_norm <= records[t].w_norm {
+        if !decide.grows(t)? {
             settled = true;
             t += 1;
             continue;
         }
         if !settled {
-            while t + 1 < records.len() && records[t + 1].w_norm > records[t].w_norm {
+            while t + 1 < records.len() && decide.grows(t)? {
                 t += 1;
             }
             quiet_from = t;
             continue;
         }
         let begin = t;
-        while t + 1 < records.len() && records[t + 1].w_norm > records[t].w_norm {
+        while t + 1 < records.len() && decide.grows(t)? {
             t += 1;
         }
         let growth = (records[t].w_norm / records[begin].w_norm).powi(2);
-        if growth > 1.01 {
+        if decide.grew_enough(begin, t)? {
             // With momentum the iterate rings (heavy ball is underdamped for most effective LRs)
             // and its angular movement passes near 0 at every turning point: the quiet step is
             // the minimum of the movement's envelope, its maximum over the next W steps, with W
@@ -167,7 +200,7 @@ pub fn kick_outs(
         }
         t += 1;
     }
-    out
+    Ok(out)
 }
 
 /// The kick-out onsets against the analytic stability limit 2(1+γ)/ℓ''(0).
@@ -260,7 +293,7 @@ mod tests {
         let canonical: Vec<Vec<f64>> = (0..norms.len())
             .map(|t| vec![1.0, t as f64 * 1e-3])
             .collect();
-        let kicks = kick_outs(&records, &canonical, 1.0, 0.0);
+        let kicks = kick_outs(&records, &canonical, &mut OnRecords(&records), 1.0, 0.0).unwrap();
         assert_eq!(kicks.len(), 1, "{kicks:?}");
         assert_eq!(kicks[0].step, 5);
         assert!(
@@ -323,7 +356,7 @@ mod tests {
             phi += a.to_radians();
             canonical.push(vec![phi.cos(), phi.sin()]);
         }
-        let kicks = kick_outs(&records, &canonical, 0.5, 0.0);
+        let kicks = kick_outs(&records, &canonical, &mut OnRecords(&records), 0.5, 0.0).unwrap();
         assert_eq!(kicks.len(), 1, "{kicks:?}");
         let k = &kicks[0];
         assert_eq!((k.step, k.onset_step), (5, 2));
@@ -337,7 +370,7 @@ mod tests {
         // is the largest movement over s..=5 (capped at the episode), 3 at s = 0 and 2.5 from
         // s = 1 on; the first of equal minima wins, so the onset is t = 1, and the resolution is
         // its factor g = (1/0.99)² over W + 1 = 9 steps.
-        let k = &kick_outs(&records, &canonical, 0.5, 0.75)[0];
+        let k = &kick_outs(&records, &canonical, &mut OnRecords(&records), 0.5, 0.75).unwrap()[0];
         assert_eq!(k.onset_step, 1);
         let g: f64 = 1.0 / (0.99 * 0.99);
         assert!((k.resolution - g.powi(9)).abs() < 1e-14, "{}", k.resolution);
@@ -396,7 +429,7 @@ mod tests {
                 phi += if s == quiet { 0.001 } else { 0.1 };
                 canonical.push(vec![phi.cos(), phi.sin()]);
             }
-            kick_outs(&records, &canonical, 1.0, 0.0)
+            kick_outs(&records, &canonical, &mut OnRecords(&records), 1.0, 0.0).unwrap()
         };
         // The transient grows to t = 1, ties at t = 2, then WD shrinks and t = 4 → 5 kicks.
         let k = episodes(&[1.0, 1.5, 1.5, 1.4, 1.3, 1.6, 1.55], 1);
@@ -417,7 +450,7 @@ mod tests {
             let canonical: Vec<Vec<f64>> = (0..norms.len())
                 .map(|t| vec![1.0, t as f64 * 1e-2])
                 .collect();
-            kick_outs(&records, &canonical, 1.0, 0.0)
+            kick_outs(&records, &canonical, &mut OnRecords(&records), 1.0, 0.0).unwrap()
         };
         assert!(grow(&[1.0, 1.1, 1.2, 1.3]).is_empty());
         let k = grow(&[1.0, 0.9, 1.1, 1.2, 1.3]);
