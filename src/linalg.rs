@@ -120,7 +120,10 @@ mod tests {
         assert!((angle_deg(&a, &b) - 1e-12f64.to_degrees()).abs() < 1e-25);
         assert!((angle_deg(&[1.0, 0.0], &[0.0, 2.0]) - 90.0).abs() < 1e-12);
         // Near 180°, where atan2(‖a∧b‖, a·b) and arccos both lose digits, Kahan's form does not.
-        assert!((angle_deg(&[1.0, 0.0], &[-1.0, 1e-12]) - (180.0 - 1e-12f64.to_degrees())).abs() < 1e-12);
+        assert!(
+            (angle_deg(&[1.0, 0.0], &[-1.0, 1e-12]) - (180.0 - 1e-12f64.to_degrees())).abs()
+                < 1e-12
+        );
         assert!(angle_deg(&[0.0, 0.0], &[1.0, 0.0]).is_nan());
     }
 

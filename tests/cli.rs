@@ -148,23 +148,29 @@ fn plots_are_written() {
 #[cfg(not(feature = "tch"))]
 #[test]
 fn train_without_tch_says_how_to_build_it() {
+    let fresh = std::env::temp_dir().join(format!("explr-notch-{}", std::process::id()));
     let out = verify()
-        .args(["train", "--model", "convnet", "--epochs", "1"])
+        .args(["train", "--model", "convnet", "--epochs", "1", "--out"])
+        .arg(&fresh)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // The whole recipe, the environment step included.
     assert!(
-        err.contains("tch") && err.contains("scripts/libtorch.sh"),
+        err.contains("--features tch")
+            && err.contains("eval \"$(bash scripts/libtorch.sh --env)\""),
         "{err}"
     );
 }
 
 #[test]
 fn train_bad_input_exit_2() {
+    // A fresh --out: the default `runs/` may hold an earlier run, which is refused first.
+    let fresh = std::env::temp_dir().join(format!("explr-fresh-{}", std::process::id()));
     common::assert_bad_input(
-        &["train", "--no-plots"],
+        &["train", "--no-plots", "--out", fresh.to_str().unwrap()],
         &[
             (&["--model", "resnet50"], "--model"),
             (&["--model", "preresnet33"], "--model"),
@@ -178,8 +184,34 @@ fn train_bad_input_exit_2() {
             (&["--device", "tpu"], "--device"),
             (&["--milestones", "120,80"], "--milestones"),
             (&["--lr", "-0.1"], "--lr"),
+            (&["--threads", "0"], "--threads"),
+            (&["--threads", "1000"], "--threads"),
+            (&["--data", "fashion-mnist:/no/such/dir"], "--data"),
         ],
     );
+    // A directory that holds a run is not overwritten silently: refused without --resume or
+    // --force (checked first, before any backend is needed; with --force the next check,
+    // --epochs 0, is what fails).
+    let dir = std::env::temp_dir().join(format!("explr-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("train_log.json"), "{}").unwrap();
+    let out = dir.to_str().unwrap();
+    common::assert_bad_input(&["train", "--no-plots"], &[(&["--out", out], "--out")]);
+    let forced = verify()
+        .args([
+            "train",
+            "--no-plots",
+            "--out",
+            out,
+            "--force",
+            "--epochs",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&forced.stderr);
+    assert!(err.contains("invalid --epochs"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// docs/MATH.md §5: with momentum the stability limit is 2(1+γ)/ℓ''(0) = 2(1+γ)√(2π)
@@ -255,7 +287,14 @@ fn interval_toy_certifies_the_companion_toy() {
             .map(|k| k["step"].as_u64().unwrap())
             .collect()
     };
-    let (code, iv) = run(&["--arith", "interval", "--precision", "2048", "--steps", "600"]);
+    let (code, iv) = run(&[
+        "--arith",
+        "interval",
+        "--precision",
+        "2048",
+        "--steps",
+        "600",
+    ]);
     assert_eq!(code, 0, "{iv}");
     assert_eq!(iv["certified"], true);
     assert_eq!(iv["arith"], "iv2048");
@@ -263,10 +302,9 @@ fn interval_toy_certifies_the_companion_toy() {
     for r in iv["regimes"].as_array().unwrap() {
         // A number, or scientific text below f64's normal range; never null.
         let w = &r["max_width"];
-        let tiny = w.as_f64().map_or_else(
-            || w.as_str().unwrap().contains("e-"),
-            |x| x < 1e-100,
-        );
+        let tiny = w
+            .as_f64()
+            .map_or_else(|| w.as_str().unwrap().contains("e-"), |x| x < 1e-100);
         assert!(tiny, "{}: {w}", r["name"]);
     }
     let (code, mp) = run(&["--arith", "mp", "--precision", "512", "--steps", "600"]);
@@ -276,9 +314,19 @@ fn interval_toy_certifies_the_companion_toy() {
     let events = steps_of(&iv);
     assert!(events.len() >= 2, "{events:?}");
     assert_eq!(events, steps_of(&mp));
-    let (code, short) = run(&["--arith", "interval", "--precision", "2048", "--steps", "200"]);
+    let (code, short) = run(&[
+        "--arith",
+        "interval",
+        "--precision",
+        "2048",
+        "--steps",
+        "200",
+    ]);
     assert_eq!(code, 1);
-    assert_eq!((&short["certified"], &short["claim_holds"]), (&true.into(), &false.into()));
+    assert_eq!(
+        (&short["certified"], &short["claim_holds"]),
+        (&true.into(), &false.into())
+    );
 }
 
 /// Enclosures widen with every step (the dependency effect: w and its gradient are not known to

@@ -147,8 +147,24 @@ fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
             vec!["--steps", "--precision"],
         ),
         (
-            vec!["train", "--epochs", "1", "--no-plots", "--quiet"],
+            // A fresh --out: `runs/` may hold an earlier run, which would be refused first.
             vec![
+                "train",
+                "--epochs",
+                "1",
+                "--no-plots",
+                "--quiet",
+                "--out",
+                Box::leak(
+                    std::env::temp_dir()
+                        .join(format!("explr-hostile-{}", std::process::id()))
+                        .display()
+                        .to_string()
+                        .into_boxed_str(),
+                ),
+            ],
+            vec![
+                "--threads",
                 "--groups",
                 "--epochs",
                 "--batch-size",
@@ -214,7 +230,7 @@ fn judge(args: &[String], ran: &Ran, flag: Option<&str>) -> Result<(), String> {
                 return Err(format!("{case}: raw control character in: {line:?}"));
             }
             // The default build answers every valid `train` with the feature it lacks.
-            let no_backend = line.contains("needs the `tch` cargo feature");
+            let no_backend = line.contains("needs the `tch` feature");
             if let Some(flag) = flag.filter(|_| !no_backend) {
                 if !line.contains(flag) {
                     return Err(format!("{case}: error does not name {flag}: {line}"));

@@ -33,6 +33,7 @@ fn small(out: &str, runs: Vec<RunKind>, epochs: usize) -> TrainConfig {
         eps: 0.0,
         out: std::env::temp_dir().join(format!("explr-train-{}-{out}", std::process::id())),
         resume: false,
+        threads: 1,
     }
 }
 

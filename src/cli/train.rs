@@ -24,7 +24,9 @@ pub struct TrainArgs {
     /// Groups of --norm gn.
     #[arg(long, default_value_t = 8)]
     pub groups: usize,
-    /// Data: cifar10:DIR (binary version), mnist:DIR (IDX files) or synthetic[:TRAIN,TEST].
+    /// Data: cifar10:DIR (binary version), mnist:DIR (IDX files, plain or .gz), fashion-mnist[:DIR]
+    /// (default DIR /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist) or
+    /// synthetic[:TRAIN,TEST].
     #[arg(long, default_value = "synthetic")]
     pub data: String,
     /// Epochs.
@@ -70,12 +72,19 @@ pub struct TrainArgs {
     /// Normalization ε (0: exactly scale invariant).
     #[arg(long, default_value_t = 1e-5)]
     pub eps: f64,
-    /// Directory for logs, checkpoints and plots.
+    /// Directory for logs, checkpoints and plots; a directory that already holds a run is refused
+    /// unless --resume (continue it) or --force (overwrite it).
     #[arg(long, default_value = "runs")]
     pub out: PathBuf,
     /// Continue from the checkpoints in --out.
     #[arg(long)]
     pub resume: bool,
+    /// Overwrite a previous run in --out.
+    #[arg(long)]
+    pub force: bool,
+    /// libtorch's intra-op threads (default: the machine's cores; at most 256).
+    #[arg(long)]
+    pub threads: Option<usize>,
     /// Only check T3 on a small BN conv net in f64 on the CPU (K steps) and report.
     #[arg(long)]
     pub check_equivalence: bool,
@@ -99,6 +108,14 @@ pub struct TrainArgs {
 
 /// Reads and checks the arguments.
 pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
+    let previous = args.out.join("train_log.json");
+    if previous.exists() && !args.resume && !args.force {
+        return Err(Error::invalid(
+            "--out",
+            args.out.display(),
+            "already holds a run (train_log.json): pass --resume to continue it, --force to overwrite it, or another --out",
+        ));
+    }
     let model = ModelKind::parse(&args.model)?;
     let norm = match args.norm.as_str() {
         "bn" => NormChoice::Batch,
@@ -116,9 +133,15 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         other => return Err(Error::invalid("--norm", other, "expected bn, gn or ln")),
     };
     let data = DataSource::parse(&args.data)?;
-    if let DataSource::Cifar10(dir) | DataSource::Mnist(dir) = &data {
+    if let DataSource::Cifar10(dir) | DataSource::Mnist(dir) | DataSource::FashionMnist(dir) = &data
+    {
         if !dir.is_dir() {
-            return Err(Error::invalid("--data", dir.display(), "no such directory"));
+            let why = if matches!(data, DataSource::FashionMnist(_)) {
+                "no such directory (Debian ships Fashion-MNIST there: bash scripts/fashion-mnist.sh installs it)"
+            } else {
+                "no such directory"
+            };
+            return Err(Error::invalid("--data", dir.display(), why));
         }
     }
     if args.epochs == 0 {
@@ -217,7 +240,16 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
             "must be finite and non-negative",
         ));
     }
+    let threads = match args.threads {
+        Some(0) => return Err(Error::invalid("--threads", 0, "must be at least 1")),
+        Some(n) => {
+            crate::budget::at_most("--threads", n as u64, 256, "libtorch's intra-op threads")?;
+            n
+        }
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     Ok(TrainConfig {
+        threads,
         model,
         norm,
         data,
@@ -301,10 +333,17 @@ pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     }
     let cfg = config(&args)?;
     let bar = progress_bar(1, "train", args.quiet);
+    // Counted in training images, so indicatif's rate is images/s and its ETA the run's.
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg:>12} [{bar:30}] {human_pos}/{human_len} images, {per_sec}, ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    let images = cfg.batch_size as u64;
     let report = trainer.train(&cfg, &mut |run, done, total| {
         bar.set_message(run.to_string());
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
+        bar.set_length(total as u64 * images);
+        bar.set_position(done as u64 * images);
     })?;
     bar.finish_and_clear();
     write_logs(&report, &cfg.out)?;

@@ -308,9 +308,9 @@ fn window_settled<T: Field>(
             let k = T::one() - tau_sq.clone() / T::from_int(2);
             let s = dot(w, end);
             let rhs = k.square() * norm_sq(w) * n_end.clone();
-            let s_sign = compare(&s, &T::zero(), &at, what)?;
-            let k_sign = compare(&k, &T::zero(), &at, what)?;
-            let s_sq = compare(&s.square(), &rhs, &at, what)?;
+            let s_sign = compare(&s, &T::zero(), at, what)?;
+            let k_sign = compare(&k, &T::zero(), at, what)?;
+            let s_sq = compare(&s.square(), &rhs, at, what)?;
             match (k_sign, s_sign) {
                 // k ≥ 0: s must be ≥ 0 and s² ≥ k² n_t n_T.
                 (Ordering::Greater | Ordering::Equal, Ordering::Less) => false,
@@ -321,12 +321,12 @@ fn window_settled<T: Field>(
             }
         } else {
             let d = w.clone() - end.clone();
-            let scale = if compare(&n_end, &T::one(), &at, what)? == Ordering::Greater {
+            let scale = if compare(&n_end, &T::one(), at, what)? == Ordering::Greater {
                 n_end.clone()
             } else {
                 T::one()
             };
-            compare(&norm_sq(&d), &(tau_sq.clone() * scale), &at, what)? != Ordering::Greater
+            compare(&norm_sq(&d), &(tau_sq.clone() * scale), at, what)? != Ordering::Greater
         };
         if !within {
             return Ok(false);

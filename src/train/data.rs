@@ -1,5 +1,7 @@
-//! Image datasets in pure Rust (no libtorch needed): CIFAR-10 binary, MNIST IDX, and a seeded
-//! synthetic CIFAR-shaped set. Pixels are scaled to [0, 1] and standardized per channel.
+//! Image datasets in pure Rust (no libtorch needed): CIFAR-10 binary, MNIST and Fashion-MNIST IDX
+//! (plain or gzipped, as Debian's `dataset-fashion-mnist` ships them), and a seeded synthetic
+//! CIFAR-shaped set. Pixels are scaled to [0, 1] and standardized per channel with the training
+//! set's mean and standard deviation (the test set is not allowed its own statistics).
 
 use std::path::{Path, PathBuf};
 
@@ -35,26 +37,34 @@ impl ImageSet {
         self.labels.is_empty()
     }
 
-    fn standardize(&mut self) {
+    /// Per-channel (mean, standard deviation) of the pixels.
+    fn channel_stats(&self) -> Vec<(f64, f64)> {
         let area = self.side * self.side;
-        for c in 0..self.channels {
-            let mut sum = 0.0f64;
-            let mut sq = 0.0f64;
-            for n in 0..self.len() {
-                for p in
-                    &self.pixels[(n * self.channels + c) * area..(n * self.channels + c + 1) * area]
-                {
-                    sum += *p as f64;
-                    sq += (*p as f64) * (*p as f64);
+        (0..self.channels)
+            .map(|c| {
+                let mut sum = 0.0f64;
+                let mut sq = 0.0f64;
+                for n in 0..self.len() {
+                    let at = (n * self.channels + c) * area;
+                    for p in &self.pixels[at..at + area] {
+                        sum += *p as f64;
+                        sq += (*p as f64) * (*p as f64);
+                    }
                 }
-            }
-            let count = (self.len() * area).max(1) as f64;
-            let mean = sum / count;
-            let std = (sq / count - mean * mean).max(1e-12).sqrt();
-            for n in 0..self.len() {
-                for p in &mut self.pixels
-                    [(n * self.channels + c) * area..(n * self.channels + c + 1) * area]
-                {
+                let count = (self.len() * area).max(1) as f64;
+                let mean = sum / count;
+                (mean, (sq / count - mean * mean).max(1e-12).sqrt())
+            })
+            .collect()
+    }
+
+    /// x ← (x − mean_c) / std_c per channel c.
+    fn standardize_with(&mut self, stats: &[(f64, f64)]) {
+        let area = self.side * self.side;
+        for n in 0..self.len() {
+            for (c, (mean, std)) in stats.iter().enumerate() {
+                let at = (n * self.channels + c) * area;
+                for p in &mut self.pixels[at..at + area] {
                     *p = ((*p as f64 - mean) / std) as f32;
                 }
             }
@@ -62,13 +72,20 @@ impl ImageSet {
     }
 }
 
+/// Debian's `dataset-fashion-mnist` (60,000 + 10,000 gzipped IDX files).
+pub const FASHION_MNIST_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
 /// Where training data comes from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum DataSource {
     /// CIFAR-10 binary version: data_batch_1..5.bin and test_batch.bin in the directory.
     Cifar10(PathBuf),
-    /// MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…) in the directory.
+    /// MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…, each plain or
+    /// with `.gz`) in the directory.
     Mnist(PathBuf),
+    /// Fashion-MNIST: the same IDX layout (Debian's package ships it gzipped in
+    /// [`FASHION_MNIST_DIR`]).
+    FashionMnist(PathBuf),
     /// Seeded CIFAR-shaped data: class templates plus noise.
     Synthetic {
         /// Training images.
@@ -79,12 +96,19 @@ pub enum DataSource {
 }
 
 impl DataSource {
-    /// Parses `cifar10:DIR`, `mnist:DIR` or `synthetic` (`synthetic:TRAIN,TEST`).
+    /// Parses `cifar10:DIR`, `mnist:DIR`, `fashion-mnist[:DIR]` or `synthetic`
+    /// (`synthetic:TRAIN,TEST`).
     pub fn parse(text: &str) -> Result<Self> {
         let bad = |why: &str| Error::invalid("--data", text, why);
         match text.split_once(':') {
             Some(("cifar10", dir)) if !dir.is_empty() => Ok(DataSource::Cifar10(dir.into())),
             Some(("mnist", dir)) if !dir.is_empty() => Ok(DataSource::Mnist(dir.into())),
+            Some(("fashion-mnist", dir)) if !dir.is_empty() => {
+                Ok(DataSource::FashionMnist(dir.into()))
+            }
+            None if text == "fashion-mnist" => {
+                Ok(DataSource::FashionMnist(FASHION_MNIST_DIR.into()))
+            }
             Some(("synthetic", sizes)) => {
                 let (a, b) = sizes
                     .split_once(',')
@@ -107,7 +131,7 @@ impl DataSource {
                 test: 512,
             }),
             _ => Err(bad(
-                "expected cifar10:DIR, mnist:DIR or synthetic[:TRAIN,TEST]",
+                "expected cifar10:DIR, mnist:DIR, fashion-mnist[:DIR] or synthetic[:TRAIN,TEST]",
             )),
         }
     }
@@ -124,29 +148,63 @@ impl DataSource {
                     read_cifar(&[dir.join("test_batch.bin")])?,
                 )
             }
-            DataSource::Mnist(dir) => (
+            DataSource::Mnist(dir) | DataSource::FashionMnist(dir) => (
                 read_mnist(
-                    &dir.join("train-images-idx3-ubyte"),
-                    &dir.join("train-labels-idx1-ubyte"),
+                    &idx_file(dir, "train-images-idx3-ubyte"),
+                    &idx_file(dir, "train-labels-idx1-ubyte"),
                 )?,
                 read_mnist(
-                    &dir.join("t10k-images-idx3-ubyte"),
-                    &dir.join("t10k-labels-idx1-ubyte"),
+                    &idx_file(dir, "t10k-images-idx3-ubyte"),
+                    &idx_file(dir, "t10k-labels-idx1-ubyte"),
                 )?,
             ),
             DataSource::Synthetic { train, test } => synthetic(*train, *test, seed),
         };
-        train.standardize();
-        test.standardize();
+        let stats = train.channel_stats();
+        train.standardize_with(&stats);
+        test.standardize_with(&stats);
         Ok((train, test))
     }
 }
 
+/// `dir/name`, or `dir/name.gz` when only the gzipped file is there.
+fn idx_file(dir: &Path, name: &str) -> PathBuf {
+    let plain = dir.join(name);
+    let gz = dir.join(format!("{name}.gz"));
+    if !plain.exists() && gz.exists() {
+        gz
+    } else {
+        plain
+    }
+}
+
+/// Largest decompressed file accepted (Fashion-MNIST's training images are 47 MB).
+const MAX_DECOMPRESSED: u64 = 1 << 30;
+
+/// The file's bytes, gunzipped when it starts with gzip's magic 1f 8b.
 fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::Io {
+    let io = |e: std::io::Error| Error::Io {
         path: path.display().to_string(),
         reason: e.to_string(),
-    })
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .take(MAX_DECOMPRESSED + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::invalid("--data", path.display(), format!("bad gzip: {e}")))?;
+    if out.len() as u64 > MAX_DECOMPRESSED {
+        return Err(Error::invalid(
+            "--data",
+            path.display(),
+            "decompresses to more than 1 GiB",
+        ));
+    }
+    Ok(out)
 }
 
 /// CIFAR-10 binary: records of 1 label byte and 3×32×32 pixel bytes.
@@ -321,6 +379,69 @@ mod tests {
         assert!(read_mnist(&d.join("l"), &d.join("i")).is_err());
     }
 
+    /// The same IDX files gzipped (as Debian ships Fashion-MNIST) read to the same set, found by
+    /// `idx_file` when only the `.gz` exists; a truncated gzip is a one-line `--data` error.
+    #[test]
+    fn reads_gzipped_idx() {
+        use flate2::write::GzEncoder;
+        use std::io::Write;
+        let d = tmp("gz");
+        let mut img = Vec::new();
+        for v in [2051u32, 3, 2, 2] {
+            img.extend(v.to_be_bytes());
+        }
+        img.extend((0u8..12).map(|b| b * 20));
+        let mut lab = Vec::new();
+        for v in [2049u32, 3] {
+            lab.extend(v.to_be_bytes());
+        }
+        lab.extend([1u8, 0, 9]);
+        let gzip = |bytes: &[u8]| {
+            let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(bytes).unwrap();
+            e.finish().unwrap()
+        };
+        std::fs::write(d.join("train-images-idx3-ubyte.gz"), gzip(&img)).unwrap();
+        std::fs::write(d.join("train-labels-idx1-ubyte.gz"), gzip(&lab)).unwrap();
+        std::fs::write(d.join("plain-i"), &img).unwrap();
+        std::fs::write(d.join("plain-l"), &lab).unwrap();
+        let images = idx_file(&d, "train-images-idx3-ubyte");
+        assert!(images.ends_with("train-images-idx3-ubyte.gz"));
+        let set = read_mnist(&images, &idx_file(&d, "train-labels-idx1-ubyte")).unwrap();
+        let plain = read_mnist(&d.join("plain-i"), &d.join("plain-l")).unwrap();
+        assert_eq!((set.labels.clone(), set.side), (vec![1, 0, 9], 2));
+        assert_eq!(set.pixels, plain.pixels);
+        let gz = gzip(&img);
+        std::fs::write(d.join("cut.gz"), &gz[..gz.len() / 2]).unwrap();
+        let e = read(&d.join("cut.gz")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("invalid --data: ") && e.contains("bad gzip"),
+            "{e}"
+        );
+    }
+
+    /// Both sets are standardized with the training set's per-channel statistics: the training
+    /// pixels get mean 0 and standard deviation 1, the test pixels keep their offset from them.
+    #[test]
+    fn test_set_is_standardized_with_training_statistics() {
+        let set = |values: &[f32]| ImageSet {
+            pixels: values.to_vec(),
+            labels: vec![0; values.len()],
+            channels: 1,
+            side: 1,
+            classes: 10,
+        };
+        let mut train = set(&[0.0, 1.0, 2.0, 3.0]);
+        let mut test = set(&[1.5, 10.0]);
+        let stats = train.channel_stats();
+        // mean 1.5, variance (2.25 + 0.25 + 0.25 + 2.25)/4 = 1.25.
+        assert!((stats[0].0 - 1.5).abs() < 1e-12 && (stats[0].1 - 1.25f64.sqrt()).abs() < 1e-12);
+        train.standardize_with(&stats);
+        test.standardize_with(&stats);
+        assert!(test.pixels[0].abs() < 1e-7);
+        assert!((test.pixels[1] - (8.5 / 1.25f64.sqrt()) as f32).abs() < 1e-5);
+    }
+
     #[test]
     fn synthetic_is_seeded_and_sources_parse() {
         let (a, _) = synthetic(20, 5, 1);
@@ -331,6 +452,14 @@ mod tests {
             DataSource::Synthetic { train: 10, test: 4 }
         );
         assert!(DataSource::parse("imagenet:/x").is_err());
+        assert_eq!(
+            DataSource::parse("fashion-mnist").unwrap(),
+            DataSource::FashionMnist(FASHION_MNIST_DIR.into())
+        );
+        assert_eq!(
+            DataSource::parse("fashion-mnist:/d").unwrap(),
+            DataSource::FashionMnist("/d".into())
+        );
         assert!(DataSource::parse("cifar10:").is_err());
     }
 }

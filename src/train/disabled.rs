@@ -10,7 +10,7 @@ fn missing() -> Error {
     Error::unsupported(
         "verify train",
         "this build",
-        "needs the `tch` cargo feature: run scripts/libtorch.sh, then cargo build --release --features tch (add cuda for GPUs)",
+        "needs the `tch` feature: bash scripts/libtorch.sh; eval \"$(bash scripts/libtorch.sh --env)\"; cargo run --release --features tch -- train",
     )
 }
 

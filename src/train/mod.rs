@@ -181,6 +181,8 @@ pub struct TrainConfig {
     pub out: PathBuf,
     /// Continue from the checkpoints in `out`.
     pub resume: bool,
+    /// libtorch's intra-op threads (`--threads`; default the machine's cores).
+    pub threads: usize,
 }
 
 /// One epoch of one run.
