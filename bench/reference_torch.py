@@ -5,27 +5,41 @@ frozen linear head) or PreResNet(6n+2) with BN affine frozen, trained with our S
 (PyTorch convention: v <- m v + (g + wd w); w <- w - lr v) applied under no_grad, step decay.
 Reports images/s and test accuracy, to compare with `verify train` on the same machine.
 
+With --ordinary it is the baseline a practitioner would train instead: BatchNorm with its affine
+parameters, a trainable linear head with bias, and torch.optim.SGD(momentum, weight_decay) with
+MultiStepLR — the accuracy our scale-invariant networks must match.
+
     python3 bench/reference_torch.py --data mnist:data/mnist --model convnet --epochs 6
+    python3 bench/reference_torch.py --data fashion-mnist --model convnet --epochs 6 --ordinary --threads 1
     python3 bench/reference_torch.py --data synthetic --model preresnet32 --epochs 1 --device cuda
 """
-import argparse, os, struct, time
+import argparse, gzip, os, struct, time
 
 import torch
 import torch.nn.functional as F
 
 
+def open_idx(d, name):
+    path = os.path.join(d, name)
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        return gzip.open(path + ".gz", "rb")
+    return open(path, "rb")
+
+
 def load_idx(d, prefix):
-    with open(os.path.join(d, f"{prefix}-images-idx3-ubyte"), "rb") as f:
+    with open_idx(d, f"{prefix}-images-idx3-ubyte") as f:
         _, n, r, c = struct.unpack(">IIII", f.read(16))
         x = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).float().view(n, 1, r, c) / 255
-    with open(os.path.join(d, f"{prefix}-labels-idx1-ubyte"), "rb") as f:
+    with open_idx(d, f"{prefix}-labels-idx1-ubyte") as f:
         f.read(8)
         y = torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).long()
     return x, y
 
 
 def data(spec):
-    if spec.startswith("mnist:"):
+    if spec == "fashion-mnist":
+        spec = "mnist:/usr/share/datasets/fashion-mnist"
+    if spec.startswith("mnist:") or spec.startswith("fashion-mnist:"):
         d = spec.split(":", 1)[1]
         (x, y), (tx, ty) = load_idx(d, "train"), load_idx(d, "t10k")
     else:
@@ -40,9 +54,10 @@ def data(spec):
 
 
 class Net(torch.nn.Module):
-    def __init__(self, model, channels, classes=10):
+    def __init__(self, model, channels, classes=10, ordinary=False):
         super().__init__()
         self.model = model
+        affine = ordinary
         if model == "convnet":
             widths, strides, c = [16, 32, 64], [1, 2, 2], channels
             self.convs = torch.nn.ParameterList()
@@ -50,7 +65,7 @@ class Net(torch.nn.Module):
                 self.convs.append(torch.nn.Parameter(torch.randn(w, c, 3, 3) / (3 * c * 9) ** 0.5))
                 c = w
             self.strides = strides
-            self.bns = torch.nn.ModuleList([torch.nn.BatchNorm2d(w, affine=False) for w in widths])
+            self.bns = torch.nn.ModuleList([torch.nn.BatchNorm2d(w, affine=affine) for w in widths])
         else:
             n = (int(model[len("preresnet"):]) - 2) // 6
             self.stem = torch.nn.Parameter(torch.randn(16, channels, 3, 3) / (3 * channels * 9) ** 0.5)
@@ -60,15 +75,17 @@ class Net(torch.nn.Module):
                     stride = 2 if s > 0 and b == 0 else 1
                     blk = torch.nn.Module()
                     blk.stride = stride
-                    blk.bn1 = torch.nn.BatchNorm2d(width, affine=False)
+                    blk.bn1 = torch.nn.BatchNorm2d(width, affine=affine)
                     blk.w1 = torch.nn.Parameter(torch.randn(out, width, 3, 3) / (3 * width * 9) ** 0.5)
-                    blk.bn2 = torch.nn.BatchNorm2d(out, affine=False)
+                    blk.bn2 = torch.nn.BatchNorm2d(out, affine=affine)
                     blk.w2 = torch.nn.Parameter(torch.randn(out, out, 3, 3) / (3 * out * 9) ** 0.5)
                     blk.proj = torch.nn.Parameter(torch.randn(out, width, 1, 1) / (3 * width) ** 0.5) if (width != out or stride != 1) else None
                     self.blocks.append(blk)
                     width = out
-            self.final = torch.nn.BatchNorm2d(64, affine=False)
-        self.register_buffer("head", torch.randn(classes, 64) / 8)
+            self.final = torch.nn.BatchNorm2d(64, affine=affine)
+        self.linear = torch.nn.Linear(64, classes) if ordinary else None
+        if not ordinary:
+            self.register_buffer("head", torch.randn(classes, 64) / 8)
 
     def forward(self, x):
         if self.model == "convnet":
@@ -82,7 +99,8 @@ class Net(torch.nn.Module):
                 h = F.relu(b.bn2(F.conv2d(pre, b.w1, stride=b.stride, padding=1)))
                 x = F.conv2d(h, b.w2, padding=1) + short
             x = F.relu(self.final(x))
-        return x.mean((2, 3)) @ self.head.t()
+        pooled = x.mean((2, 3))
+        return self.linear(pooled) if self.linear is not None else pooled @ self.head.t()
 
 
 def main():
@@ -96,14 +114,19 @@ def main():
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--ordinary", action="store_true", help="BN affine, trainable head, torch.optim.SGD with weight_decay")
+    p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
     a = p.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     x, y, tx, ty = data(a.data)
     dev = torch.device(a.device)
     x, y, tx, ty = x.to(dev), y.to(dev), tx.to(dev), ty.to(dev)
-    net = Net(a.model, x.shape[1]).to(dev)
+    net = Net(a.model, x.shape[1], ordinary=a.ordinary).to(dev)
     bufs = [torch.zeros_like(w) for w in net.parameters()]
     milestones = [int(m) for m in a.milestones.split(",") if m]
+    opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay) if a.ordinary else None
     iters = len(x) // a.batch_size
     seen, seconds = 0, 0.0
     for epoch in range(a.epochs):
@@ -118,6 +141,11 @@ def main():
             loss = F.cross_entropy(net(x[idx]), y[idx])
             net.zero_grad(set_to_none=True)
             loss.backward()
+            if opt is not None:
+                for group in opt.param_groups:
+                    group["lr"] = lr
+                opt.step()
+                continue
             with torch.no_grad():
                 for w, v in zip(net.parameters(), bufs):
                     v.mul_(a.momentum).add_(w.grad + a.weight_decay * w)
@@ -130,7 +158,8 @@ def main():
         with torch.no_grad():
             acc = sum((net(tx[i:i + 500]).argmax(1) == ty[i:i + 500]).sum().item() for i in range(0, len(tx), 500)) / len(tx)
         print(f"epoch {epoch + 1}: test accuracy {acc:.4f}")
-    print(f"torch {torch.__version__} {a.model} on {dev}: {seen / seconds:.0f} images/s")
+    kind = "ordinary (BN affine, trainable head, torch.optim.SGD)" if a.ordinary else "scale-invariant, frozen head, our step"
+    print(f"torch {torch.__version__} {a.model} {kind} on {dev}: {seen / seconds:.0f} images/s")
 
 
 if __name__ == "__main__":

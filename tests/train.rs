@@ -6,13 +6,16 @@
 use explr::linalg::Vector;
 use explr::optim::{Convention, Sgd, SgdState};
 use explr::train::{
-    backend, DataSource, DeviceChoice, ModelKind, NormChoice, RunKind, TrainConfig,
+    backend, DataSource, DeviceChoice, HeadChoice, ModelKind, NormChoice, RunKind, TrainConfig,
 };
 
 fn small(out: &str, runs: Vec<RunKind>, epochs: usize) -> TrainConfig {
     TrainConfig {
         model: ModelKind::ConvNet,
         norm: NormChoice::Batch,
+        head: HeadChoice::Normalized {
+            temperature: explr::train::DEFAULT_TEMPERATURE,
+        },
         data: DataSource::Synthetic {
             train: 64,
             test: 32,

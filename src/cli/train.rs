@@ -8,7 +8,8 @@ use super::common::{progress_bar, Outcome};
 use super::output::say;
 use crate::error::{Error, Result};
 use crate::train::{
-    backend, DataSource, DeviceChoice, ModelKind, NormChoice, RunKind, TrainConfig, TrainReport,
+    backend, DataSource, DeviceChoice, HeadChoice, ModelKind, NormChoice, RunKind, TrainConfig,
+    TrainReport,
 };
 
 /// Arguments of `verify train`.
@@ -21,6 +22,14 @@ pub struct TrainArgs {
     /// Normalization: bn, gn or ln (no affine parameters).
     #[arg(long, default_value = "bn")]
     pub norm: String,
+    /// Output layer: normalized (trainable, weight-normalized, times --temperature), bn
+    /// (trainable, then BatchNorm without affine, times --temperature) or frozen (the paper's:
+    /// fixed at initialization). Each keeps the loss scale invariant in every trained weight.
+    #[arg(long, default_value = "normalized")]
+    pub head: String,
+    /// Fixed temperature τ of the trainable heads.
+    #[arg(long, default_value_t = crate::train::DEFAULT_TEMPERATURE)]
+    pub temperature: f64,
     /// Groups of --norm gn.
     #[arg(long, default_value_t = 8)]
     pub groups: usize,
@@ -132,6 +141,7 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         }
         other => return Err(Error::invalid("--norm", other, "expected bn, gn or ln")),
     };
+    let head = HeadChoice::parse(&args.head, args.temperature)?;
     let data = DataSource::parse(&args.data)?;
     if let DataSource::Cifar10(dir) | DataSource::Mnist(dir) | DataSource::FashionMnist(dir) = &data
     {
@@ -252,6 +262,7 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         threads,
         model,
         norm,
+        head,
         data,
         epochs: args.epochs,
         batch_size: args.batch_size,

@@ -69,6 +69,54 @@ pub enum NormChoice {
     Layer,
 }
 
+/// The output layer, each keeping the loss exactly scale invariant in every trained weight (the
+/// theorem's premise).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeadChoice {
+    /// The paper's: a linear layer frozen at its initialization (caps the logits: ~70% on MNIST).
+    Frozen,
+    /// Trainable and weight-normalized: logits = τ · f (W/‖W‖_F)ᵀ with a fixed temperature τ, so
+    /// the loss is invariant to scaling W.
+    Normalized {
+        /// τ.
+        temperature: f64,
+    },
+    /// Trainable, followed by a normalization without affine parameters (BatchNorm over the
+    /// batch for each logit, times a fixed τ): invariant to scaling W.
+    Batch {
+        /// τ.
+        temperature: f64,
+    },
+}
+
+/// The fixed temperature τ of the trainable heads (chosen by measurement: README, "Real
+/// networks").
+pub const DEFAULT_TEMPERATURE: f64 = 16.0;
+
+impl HeadChoice {
+    /// `frozen`, `normalized` or `bn`, with the temperature of the trainable heads.
+    pub fn parse(text: &str, temperature: f64) -> Result<Self> {
+        if !(temperature > 0.0 && temperature.is_finite()) {
+            return Err(Error::invalid(
+                "--temperature",
+                crate::error::float_value(temperature),
+                "must be positive and finite",
+            ));
+        }
+        match text {
+            "frozen" => Ok(HeadChoice::Frozen),
+            "normalized" => Ok(HeadChoice::Normalized { temperature }),
+            "bn" => Ok(HeadChoice::Batch { temperature }),
+            other => Err(Error::invalid(
+                "--head",
+                other,
+                "expected normalized, bn or frozen",
+            )),
+        }
+    }
+}
+
 /// One training run of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -147,6 +195,8 @@ pub struct TrainConfig {
     pub model: ModelKind,
     /// Normalization.
     pub norm: NormChoice,
+    /// Output layer.
+    pub head: HeadChoice,
     /// Data.
     pub data: DataSource,
     /// Epochs.

@@ -210,6 +210,7 @@ pub fn train_run(
     let mut net = Net::new(
         cfg.model,
         cfg.norm,
+        cfg.head,
         cfg.eps,
         train.channels as i64,
         train.classes as i64,

@@ -7,7 +7,8 @@ mod sgd;
 use tch::{Device, Kind, Tensor};
 
 use super::{
-    DeviceChoice, EquivalenceReport, ModelKind, NormChoice, TrainConfig, TrainReport, Trainer,
+    DeviceChoice, EquivalenceReport, HeadChoice, ModelKind, NormChoice, TrainConfig, TrainReport,
+    Trainer, DEFAULT_TEMPERATURE,
 };
 use crate::error::{Error, Result};
 use crate::theorem::shadow::{exact_schedule, wd_shadow};
@@ -115,6 +116,9 @@ impl Trainer for Torch {
             let mut net = net::Net::new(
                 ModelKind::ConvNet,
                 NormChoice::Batch,
+                HeadChoice::Normalized {
+                    temperature: DEFAULT_TEMPERATURE,
+                },
                 0.0,
                 3,
                 10,

@@ -1,14 +1,16 @@
 //! Scale-invariant networks in libtorch: every convolution is bias-free and feeds a normalization
-//! without affine parameters (scale and shift frozen at 1 and 0), and the output layer is frozen
-//! at its initialization. PreResNet is invariant to scaling all weights together (the residual
-//! sums add conv outputs of equal scale); the ConvNet is invariant per layer.
+//! without affine parameters (scale and shift frozen at 1 and 0), and the output layer is either
+//! trainable and scale invariant itself (weight-normalized with a fixed temperature, or followed
+//! by a normalization) or, as in the paper, frozen at its initialization. PreResNet is invariant
+//! to scaling all convolution weights together (the residual sums add conv outputs of equal
+//! scale); the ConvNet per layer; a trainable head on its own.
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use tch::{Device, Kind, Tensor};
 
-use crate::train::{ModelKind, NormChoice};
+use crate::train::{HeadChoice, ModelKind, NormChoice};
 
 /// A residual block's weights (indices into `Net::weights`) and shape.
 struct Block {
@@ -20,13 +22,27 @@ struct Block {
     norm2: usize,
 }
 
-/// The network: trainable weights, the frozen head, BN running statistics.
+/// The output layer as built.
+enum Head {
+    /// A constant matrix [classes, features].
+    Frozen(Tensor),
+    /// `weights[index]`, weight-normalized, times τ.
+    Normalized { index: usize, temperature: f64 },
+    /// `weights[index]`, then the logits' normalization `stats[norm]`, times τ.
+    Batch {
+        index: usize,
+        norm: usize,
+        temperature: f64,
+    },
+}
+
+/// The network: trainable weights, the head, BN running statistics.
 pub struct Net {
     /// Trainable weights (requires_grad).
     pub weights: Vec<Tensor>,
     /// BN running (mean, var), one per normalization layer.
     pub stats: Vec<(Tensor, Tensor)>,
-    head: Tensor,
+    head: Head,
     stem: usize,
     blocks: Vec<Block>,
     convs: Vec<(usize, i64, usize)>,
@@ -61,6 +77,7 @@ impl Net {
     pub fn new(
         model: ModelKind,
         norm: NormChoice,
+        head: HeadChoice,
         eps: f64,
         channels: i64,
         classes: i64,
@@ -136,17 +153,38 @@ impl Net {
                 (usize::MAX, usize::MAX, 64)
             }
         };
-        let head = {
-            let values: Vec<f64> = (0..classes * features)
-                .map(|_| {
-                    let z: f64 = StandardNormal.sample(&mut rng);
-                    z / (features as f64).sqrt()
-                })
-                .collect();
-            Tensor::from_slice(&values)
-                .view([classes, features])
-                .to_kind(kind)
-                .to_device(device)
+        // N(0, 1/features) entries, from the same stream for every head.
+        let values: Vec<f64> = (0..classes * features)
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(&mut rng);
+                z / (features as f64).sqrt()
+            })
+            .collect();
+        let matrix = Tensor::from_slice(&values)
+            .view([classes, features])
+            .to_kind(kind)
+            .to_device(device);
+        let head = match head {
+            HeadChoice::Frozen => Head::Frozen(matrix),
+            HeadChoice::Normalized { temperature } => {
+                weights.push(matrix.set_requires_grad(true));
+                Head::Normalized {
+                    index: weights.len() - 1,
+                    temperature,
+                }
+            }
+            HeadChoice::Batch { temperature } => {
+                weights.push(matrix.set_requires_grad(true));
+                stats.push((
+                    Tensor::zeros([classes], (kind, device)),
+                    Tensor::ones([classes], (kind, device)),
+                ));
+                Head::Batch {
+                    index: weights.len() - 1,
+                    norm: stats.len() - 1,
+                    temperature,
+                }
+            }
         };
         Net {
             weights,
@@ -225,9 +263,35 @@ impl Net {
                 out
             }
         };
-        features
-            .mean_dim([2i64, 3].as_slice(), false, None::<Kind>)
-            .matmul(&self.head.tr())
+        let pooled = features.mean_dim([2i64, 3].as_slice(), false, None::<Kind>);
+        match &self.head {
+            Head::Frozen(matrix) => pooled.matmul(&matrix.tr()),
+            Head::Normalized { index, temperature } => {
+                let w = &self.weights[*index];
+                let unit = w / w.square().sum(w.kind()).sqrt();
+                pooled.matmul(&unit.tr()) * *temperature
+            }
+            Head::Batch {
+                index,
+                norm,
+                temperature,
+            } => {
+                let (mean, var) = &self.stats[*norm];
+                pooled
+                    .matmul(&self.weights[*index].tr())
+                    .batch_norm(
+                        None::<&Tensor>,
+                        None::<&Tensor>,
+                        Some(mean),
+                        Some(var),
+                        train,
+                        0.1,
+                        self.eps,
+                        false,
+                    )
+                    * *temperature
+            }
+        }
     }
 
     /// Multiplies every weight by c and the running statistics accordingly (mean by c, variance
@@ -273,5 +337,118 @@ impl Net {
     /// Number of trainable parameters.
     pub fn parameter_count(&self) -> usize {
         self.weights.iter().map(|w| w.numel()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (loss, ⟨∇_w L, w⟩ per weight tensor) on one batch in f64 with ε = 0.
+    fn loss_and_radial(net: &Net, x: &Tensor, y: &Tensor) -> (f64, Vec<f64>) {
+        for w in &net.weights {
+            let mut w = w.shallow_clone();
+            w.zero_grad();
+        }
+        let loss = net.forward(x, true).cross_entropy_for_logits(y);
+        loss.backward();
+        let radial = net
+            .weights
+            .iter()
+            .map(|w| (w.grad() * w).sum(Kind::Double).double_value(&[]))
+            .collect();
+        (loss.double_value(&[]), radial)
+    }
+
+    /// Every head keeps the loss scale invariant in f64 with ε = 0: ⟨∇L, w⟩ = 0 for the head's
+    /// own weight and per ConvNet layer, for all of PreResNet's convolutions together (to
+    /// rounding: |Σ⟨∇L, w⟩| ≤ 1e-12·Σ‖∇L‖‖w‖), and the loss is unchanged when the head alone, or
+    /// every weight, is scaled by 7 (to 1e-12 relative). The frozen head has no trainable head
+    /// weight. Control: the same W as a plain product f·Wᵀ is not invariant (the loss moves by
+    /// more than 1e-3 under the same scaling); and removing the head's normalization makes this
+    /// test fail (checked by hand: ConvNet head radial 8.4 vs size 65.5).
+    #[test]
+    fn heads_keep_the_loss_scale_invariant() {
+        let x = Tensor::randn([16, 3, 8, 8], (Kind::Double, Device::Cpu));
+        let y = Tensor::from_slice(&(0..16).map(|i| i % 10).collect::<Vec<i64>>());
+        for head in [
+            HeadChoice::Normalized { temperature: 16.0 },
+            HeadChoice::Batch { temperature: 4.0 },
+            HeadChoice::Frozen,
+        ] {
+            for model in [ModelKind::ConvNet, ModelKind::PreResNet { depth: 8 }] {
+                let mut net = Net::new(
+                    model,
+                    NormChoice::Batch,
+                    head,
+                    0.0,
+                    3,
+                    10,
+                    5,
+                    Kind::Double,
+                    Device::Cpu,
+                );
+                let (loss, radial) = loss_and_radial(&net, &x, &y);
+                let sizes: Vec<f64> = net
+                    .weights
+                    .iter()
+                    .map(|w| {
+                        let g = w.grad().square().sum(Kind::Double).double_value(&[]).sqrt();
+                        let n = w.square().sum(Kind::Double).double_value(&[]).sqrt();
+                        g * n
+                    })
+                    .collect();
+                let trainable_head = !matches!(head, HeadChoice::Frozen);
+                let head_index = net.weights.len() - 1;
+                // The ConvNet is invariant per layer; PreResNet in all convolutions together.
+                let groups: Vec<Vec<usize>> = match model {
+                    ModelKind::ConvNet => (0..net.weights.len()).map(|i| vec![i]).collect(),
+                    ModelKind::PreResNet { .. } => {
+                        let convs = if trainable_head {
+                            head_index
+                        } else {
+                            net.weights.len()
+                        };
+                        let mut g = vec![(0..convs).collect::<Vec<_>>()];
+                        if trainable_head {
+                            g.push(vec![head_index]);
+                        }
+                        g
+                    }
+                };
+                for group in groups {
+                    let sum: f64 = group.iter().map(|&i| radial[i]).sum();
+                    let size: f64 = group.iter().map(|&i| sizes[i]).sum();
+                    assert!(
+                        sum.abs() <= 1e-12 * size,
+                        "{head:?} {model:?} {group:?}: {sum:e} vs {size:e}"
+                    );
+                }
+                if trainable_head {
+                    tch::no_grad(|| {
+                        let scaled = &net.weights[head_index] * 7.0;
+                        net.weights[head_index].copy_(&scaled);
+                    });
+                    let (scaled_loss, _) = loss_and_radial(&net, &x, &y);
+                    assert!(((scaled_loss - loss) / loss).abs() < 1e-12, "{head:?}");
+                    // Control: the raw product f·Wᵀ with the same W is no invariant head.
+                    let pooled = Tensor::randn([4, 64], (Kind::Double, Device::Cpu)).relu();
+                    let w = &net.weights[head_index];
+                    let labels = Tensor::from_slice(&[1i64, 2, 3, 4]);
+                    let plain = |c: f64| {
+                        pooled
+                            .matmul(&(w * c).tr())
+                            .cross_entropy_for_logits(&labels)
+                            .double_value(&[])
+                    };
+                    assert!(((plain(7.0) - plain(1.0)) / plain(1.0)).abs() > 1e-3);
+                }
+                net.scale(7.0);
+                let (all_scaled, _) = loss_and_radial(&net, &x, &y);
+                // The whole-network scaling: BN's batch statistics absorb it exactly in real
+                // arithmetic; in f64 to rounding.
+                assert!(((all_scaled - loss) / loss).abs() < 1e-12, "{head:?} {model:?}");
+            }
+        }
     }
 }
