@@ -43,12 +43,15 @@ def data(spec):
         d = spec.split(":", 1)[1]
         (x, y), (tx, ty) = load_idx(d, "train"), load_idx(d, "t10k")
     else:
+        n, tn = 2048, 512
+        if spec.startswith("synthetic:"):
+            n, tn = (int(v) for v in spec.split(":", 1)[1].split(","))
         g = torch.Generator().manual_seed(0)
         t = torch.rand(10, 3, 32, 32, generator=g)
-        y = torch.arange(2048) % 10
-        ty = torch.arange(512) % 10
-        x = t[y] + 0.2 * torch.randn(2048, 3, 32, 32, generator=g)
-        tx = t[ty] + 0.2 * torch.randn(512, 3, 32, 32, generator=g)
+        y = torch.arange(n) % 10
+        ty = torch.arange(tn) % 10
+        x = t[y] + 0.2 * torch.randn(n, 3, 32, 32, generator=g)
+        tx = t[ty] + 0.2 * torch.randn(tn, 3, 32, 32, generator=g)
     m, s = x.mean((0, 2, 3), keepdim=True), x.std((0, 2, 3), keepdim=True)
     return (x - m) / s, y, (tx - m) / s, ty
 
@@ -116,6 +119,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--ordinary", action="store_true", help="BN affine, trainable head, torch.optim.SGD with weight_decay")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
+    p.add_argument("--iters-per-epoch", type=int, default=0, help="at most this many iterations per epoch (0: the whole set)")
     a = p.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
@@ -128,6 +132,8 @@ def main():
     milestones = [int(m) for m in a.milestones.split(",") if m]
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay) if a.ordinary else None
     iters = len(x) // a.batch_size
+    if a.iters_per_epoch > 0:
+        iters = min(iters, a.iters_per_epoch)
     seen, seconds = 0, 0.0
     for epoch in range(a.epochs):
         lr = a.lr / 10 ** sum(epoch >= m for m in milestones)

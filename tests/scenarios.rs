@@ -37,10 +37,18 @@ fn every_scenario_runs_with_its_declared_outcome() {
         if source.contains("kind = \"train\"") {
             // Real networks need libtorch (feature tch) and, for CIFAR-10, the data: without them
             // the scenario must stop with one clean line (exit 2).
+            // A fresh --out (the command line wins over the file): `runs/` may hold an earlier
+            // run, which `verify train` refuses to overwrite.
+            let fresh = std::env::temp_dir().join(format!(
+                "explr-scenario-{}-{}",
+                std::process::id(),
+                file.file_stem().unwrap().to_string_lossy()
+            ));
             let out = verify()
                 .arg("run")
                 .arg(&file)
-                .args(["--no-plots", "--quiet"])
+                .args(["--no-plots", "--quiet", "--out"])
+                .arg(&fresh)
                 .output()
                 .unwrap();
             let err = String::from_utf8_lossy(&out.stderr);

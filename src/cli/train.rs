@@ -22,14 +22,14 @@ pub struct TrainArgs {
     /// Normalization: bn, gn or ln (no affine parameters).
     #[arg(long, default_value = "bn")]
     pub norm: String,
-    /// Output layer: normalized (trainable, weight-normalized, times --temperature), bn
-    /// (trainable, then BatchNorm without affine, times --temperature) or frozen (the paper's:
+    /// Output layer: bn (trainable, then BatchNorm without affine, times --temperature),
+    /// normalized (trainable, weight-normalized, times --temperature) or frozen (the paper's:
     /// fixed at initialization). Each keeps the loss scale invariant in every trained weight.
-    #[arg(long, default_value = "normalized")]
+    #[arg(long, default_value = "bn")]
     pub head: String,
-    /// Fixed temperature τ of the trainable heads.
-    #[arg(long, default_value_t = crate::train::DEFAULT_TEMPERATURE)]
-    pub temperature: f64,
+    /// Fixed temperature τ of the trainable heads (default: 1 for bn, 32 for normalized).
+    #[arg(long)]
+    pub temperature: Option<f64>,
     /// Groups of --norm gn.
     #[arg(long, default_value_t = 8)]
     pub groups: usize,

@@ -92,7 +92,8 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
 }
 
 /// Images of `indices` as a tensor, with random crop (pad 4) and, for colour images, horizontal
-/// flip when `augment`.
+/// flip when `augment`, assembled on the host: the reference that [`Resident::batch`] must equal.
+#[cfg(test)]
 fn batch(
     data: &ImageSet,
     indices: &[usize],
@@ -139,14 +140,96 @@ fn batch(
     )
 }
 
+/// Crop padding of the augmentation.
+const PAD: i64 = 4;
+
+/// A whole image set resident on the device (zero-padded by [`PAD`] when it is augmented), so a
+/// batch is an index into it — no per-batch host copy. Crop offsets and flips are drawn on the
+/// host from the run's seeded stream (3 numbers an image, as before) and applied on the device
+/// by one gather, so the batches are those of the host reference, bit for bit.
+pub struct Resident {
+    images: Tensor,
+    labels: Tensor,
+    side: i64,
+    channels: i64,
+    padded: bool,
+    device: Device,
+}
+
+impl Resident {
+    /// Uploads `data` once (padded when `augment`).
+    pub fn new(data: &ImageSet, augment: bool, kind: Kind, device: Device) -> Self {
+        let (c, s) = (data.channels as i64, data.side as i64);
+        let images = Tensor::from_slice(&data.pixels)
+            .view([data.len() as i64, c, s, s])
+            .to_kind(kind)
+            .to_device(device);
+        let images = if augment {
+            images.constant_pad_nd([PAD, PAD, PAD, PAD])
+        } else {
+            images
+        };
+        let labels: Vec<i64> = data.labels.iter().map(|&l| l as i64).collect();
+        Resident {
+            images,
+            labels: Tensor::from_slice(&labels).to_device(device),
+            side: s,
+            channels: c,
+            padded: augment,
+            device,
+        }
+    }
+
+    /// The images and labels of `indices`, randomly cropped and (colour images) flipped when the
+    /// set was uploaded for augmentation.
+    pub fn batch(&self, indices: &[usize], rng: &mut ChaCha8Rng) -> (Tensor, Tensor) {
+        let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+        let idx = Tensor::from_slice(&idx).to_device(self.device);
+        let labels = self.labels.index_select(0, &idx);
+        if !self.padded {
+            return (self.images.index_select(0, &idx), labels);
+        }
+        let s = self.side;
+        let n = indices.len() as i64;
+        // Per image: source row sy = y + dy and column sx = (flip ? s−1−x : x) + dx, shifted by
+        // PAD into the padded image (outside the image lands in the zero border).
+        let mut rows = Vec::with_capacity((n * s) as usize);
+        let mut cols = Vec::with_capacity((n * s) as usize);
+        for _ in 0..n {
+            let (dy, dx) = (
+                rng.random_range(0..=8i64) - 4,
+                rng.random_range(0..=8i64) - 4,
+            );
+            let flip = self.channels == 3 && rng.random_bool(0.5);
+            for k in 0..s {
+                rows.push(k + dy + PAD);
+                cols.push(if flip { s - 1 - k } else { k } + dx + PAD);
+            }
+        }
+        let rows = Tensor::from_slice(&rows)
+            .to_device(self.device)
+            .view([n, 1, s, 1]);
+        let cols = Tensor::from_slice(&cols)
+            .to_device(self.device)
+            .view([n, 1, 1, s]);
+        let images = self.images.index_select(0, &idx);
+        let channels =
+            Tensor::arange(self.channels, (Kind::Int64, self.device)).view([1, -1, 1, 1]);
+        let first = Tensor::arange(n, (Kind::Int64, self.device)).view([n, 1, 1, 1]);
+        let x = images.index(&[Some(first), Some(channels), Some(rows), Some(cols)]);
+        (x, labels)
+    }
+}
+
 /// (loss, accuracy, predictions) on a set, in batches, with running statistics.
 fn evaluate(net: &Net, data: &ImageSet, kind: Kind, device: Device) -> (f64, f64, Vec<i64>) {
     let mut loss = 0.0;
     let mut predictions = Vec::with_capacity(data.len());
     let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let resident = Resident::new(data, false, kind, device);
     tch::no_grad(|| {
         for chunk in (0..data.len()).collect::<Vec<_>>().chunks(500) {
-            let (x, y) = batch(data, chunk, false, &mut rng, kind, device);
+            let (x, y) = resident.batch(chunk, &mut rng);
             let logits = net.forward(&x, false);
             loss += logits.cross_entropy_for_logits(&y).double_value(&[]) * chunk.len() as f64;
             predictions.extend(
@@ -268,6 +351,7 @@ pub fn train_run(
         predictions = p;
     }
     let mut previous = net.flat();
+    let resident = Resident::new(train, cfg.augment, tkind, device);
     let total = cfg.epochs * iters_per_epoch;
     let mut seen_images = 0usize;
     let mut seconds = 0.0f64;
@@ -282,7 +366,7 @@ pub fn train_run(
             let t = epoch * iters_per_epoch + it;
             let idx =
                 &order[(it * cfg.batch_size) % train.len()..][..cfg.batch_size.min(train.len())];
-            let (x, y) = batch(train, idx, cfg.augment, &mut rng, tkind, device);
+            let (x, y) = resident.batch(idx, &mut rng);
             let logits = net.forward(&x, true);
             let loss = logits.cross_entropy_for_logits(&y);
             for w in &mut net.weights {
@@ -380,4 +464,43 @@ pub fn train_run(
         parameters: net.parameter_count(),
         renormalizations: events,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The device-resident batches equal the host reference bit for bit, with and without
+    /// augmentation (crop offsets across the whole ±4 range, flips on colour images), and the
+    /// same seed gives the same batches.
+    #[test]
+    fn resident_batches_equal_the_host_reference() {
+        for channels in [1usize, 3] {
+            let (side, n) = (6usize, 40usize);
+            let pixels: Vec<f32> = (0..n * channels * side * side).map(|i| i as f32).collect();
+            let data = ImageSet {
+                pixels,
+                labels: (0..n).map(|i| (i % 10) as u8).collect(),
+                channels,
+                side,
+                classes: 10,
+            };
+            for augment in [false, true] {
+                let resident = Resident::new(&data, augment, Kind::Float, Device::Cpu);
+                let indices: Vec<usize> = (0..n).rev().step_by(3).collect();
+                let mut a = ChaCha8Rng::seed_from_u64(9);
+                let mut b = ChaCha8Rng::seed_from_u64(9);
+                let mut c = ChaCha8Rng::seed_from_u64(9);
+                for _ in 0..5 {
+                    let (x, y) = resident.batch(&indices, &mut a);
+                    let (hx, hy) =
+                        batch(&data, &indices, augment, &mut b, Kind::Float, Device::Cpu);
+                    assert!(x.equal(&hx), "channels {channels}, augment {augment}");
+                    assert!(y.equal(&hy));
+                    let (again, _) = resident.batch(&indices, &mut c);
+                    assert!(x.equal(&again));
+                }
+            }
+        }
+    }
 }

@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::{
     DeviceChoice, EquivalenceReport, HeadChoice, ModelKind, NormChoice, TrainConfig, TrainReport,
-    Trainer, DEFAULT_TEMPERATURE,
+    Trainer,
 };
 use crate::error::{Error, Result};
 use crate::theorem::shadow::{exact_schedule, wd_shadow};
@@ -116,9 +116,7 @@ impl Trainer for Torch {
             let mut net = net::Net::new(
                 ModelKind::ConvNet,
                 NormChoice::Batch,
-                HeadChoice::Normalized {
-                    temperature: DEFAULT_TEMPERATURE,
-                },
+                HeadChoice::Batch { temperature: 1.0 },
                 0.0,
                 3,
                 10,
@@ -179,7 +177,7 @@ impl Trainer for Torch {
             tolerance,
             steps,
             z_final: z[steps],
-            model: "convnet 3x32x32-16-32-64-10, BatchNorm (eps 0, affine frozen), f64 on CPU, step decay /10 at K/2, lr 0.1, wd 0.01, momentum 0.9".into(),
+            model: "convnet 3x32x32-16-32-64-10, BatchNorm (eps 0, affine frozen), trainable BN head, f64 on CPU, step decay /10 at K/2, lr 0.1, wd 0.01, momentum 0.9".into(),
         })
     }
 

@@ -277,19 +277,16 @@ impl Net {
                 temperature,
             } => {
                 let (mean, var) = &self.stats[*norm];
-                pooled
-                    .matmul(&self.weights[*index].tr())
-                    .batch_norm(
-                        None::<&Tensor>,
-                        None::<&Tensor>,
-                        Some(mean),
-                        Some(var),
-                        train,
-                        0.1,
-                        self.eps,
-                        false,
-                    )
-                    * *temperature
+                pooled.matmul(&self.weights[*index].tr()).batch_norm(
+                    None::<&Tensor>,
+                    None::<&Tensor>,
+                    Some(mean),
+                    Some(var),
+                    train,
+                    0.1,
+                    self.eps,
+                    false,
+                ) * *temperature
             }
         }
     }
@@ -447,7 +444,10 @@ mod tests {
                 let (all_scaled, _) = loss_and_radial(&net, &x, &y);
                 // The whole-network scaling: BN's batch statistics absorb it exactly in real
                 // arithmetic; in f64 to rounding.
-                assert!(((all_scaled - loss) / loss).abs() < 1e-12, "{head:?} {model:?}");
+                assert!(
+                    ((all_scaled - loss) / loss).abs() < 1e-12,
+                    "{head:?} {model:?}"
+                );
             }
         }
     }

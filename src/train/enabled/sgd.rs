@@ -16,11 +16,11 @@ pub fn step(
     weight_decay: f64,
     momentum: f64,
 ) {
+    // In place, with the same roundings in the same order: (γ·v) + (∇L + λθ), then θ − (η·v).
     tch::no_grad(|| {
         let direction = grad + &*theta * weight_decay;
-        let v = &*buffer * momentum + direction;
-        let new_theta = &*theta - &v * lr;
-        buffer.copy_(&v);
-        theta.copy_(&new_theta);
+        let _ = buffer.g_mul_scalar_(momentum);
+        let _ = buffer.g_add_(&direction);
+        let _ = theta.g_sub_(&(&*buffer * lr));
     });
 }
