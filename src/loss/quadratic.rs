@@ -197,4 +197,9 @@ impl<T: Field> Objective<T> for Quadratic<T> {
     fn scale_invariant(&self) -> bool {
         false
     }
+    /// ∇²Q = 2A, whatever w.
+    fn hessian_vec(&self, _w: &Vector<T>, u: &Vector<T>, _batch: usize) -> Option<Vector<T>> {
+        let two = T::from_int(2);
+        Some(mat_vec(&self.a, u).map(|x| two.mul_ref(&x)))
+    }
 }

@@ -351,6 +351,11 @@ impl Field for Interval {
         Interval::width(self)
     }
 
+    /// [lo, lo]: the lower endpoint, exactly.
+    fn point_inside(&self) -> Self {
+        Interval::from_bounds(self.lo.clone(), hi_from_lo(&self.lo))
+    }
+
     /// [min |x|, max |x|] over the enclosure (no comparison to decide: an enclosure of 0 gives
     /// [0, max]).
     fn abs(&self) -> Self {

@@ -186,6 +186,12 @@ pub trait Field:
         Magnitude::ZERO
     }
 
+    /// One exact point of the enclosure, as a degenerate enclosure (the number itself for
+    /// numbers): the centre of a mean-value step.
+    fn point_inside(&self) -> Self {
+        self.clone()
+    }
+
     /// |x|.
     fn abs(&self) -> Self {
         if *self < Self::zero() {

@@ -25,7 +25,7 @@ use crate::linalg::{angle_deg, dot, norm_sq, to_f64, Vector};
 use crate::loss::Objective;
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
 use crate::scalar::{decided, Field, Magnitude};
-use crate::sim::{simulate_while, Run};
+use crate::sim::{enclosable, simulate_enclosed_while, simulate_while, Observation, Run};
 use verdict::{
     convergence, kick_outs, onset_check, window_of, Criterion, Decide, KickOut, OnsetCheck,
     KICK_GROWTH,
@@ -374,7 +374,10 @@ pub fn run_regime<T: Field>(
     let mut stopped: Option<Error> = None;
     let mut diverged_at = None;
     T::take_undecided();
-    simulate_while(objective, &run, init, |obs| {
+    // Enclosures step in mean-value form where the model gives its Hessian (the companion toy),
+    // so they contract where the dynamics does; otherwise (the sample form) plainly.
+    let enclosed = T::CERTIFIED && enclosable(objective, &run, &setup.init);
+    let observer = |obs: Observation<'_, T>| {
         let w = &obs.state.params;
         if T::EXACT {
             let bits = w.iter().map(Field::size_bits).max().unwrap_or(0);
@@ -438,7 +441,12 @@ pub fn run_regime<T: Field>(
             return false;
         }
         true
-    });
+    };
+    if enclosed {
+        simulate_enclosed_while(objective, &run, init, observer);
+    } else {
+        simulate_while(objective, &run, init, observer);
+    }
     if let Some(e) = stopped {
         return Err(e);
     }
