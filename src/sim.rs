@@ -77,7 +77,24 @@ pub fn simulate_while<T: Field, O: Objective<T> + ?Sized>(
     objective: &O,
     run: &Run<T>,
     init: SgdState<T>,
+    observe: impl FnMut(Observation<'_, T>) -> bool,
+) -> SgdState<T> {
+    drive(objective, run, init, observe, |t, state, gradient| {
+        let lr = run.lr.at(t);
+        let wd = run.weight_decay.at(t);
+        run.optimizer.step(&lr, &wd, gradient, state)
+    })
+}
+
+/// The loop every simulation shares: observe θ_t (ending the run at an undefined point or when
+/// `observe` says so), then `step(t, state, ∇L_t(θ_t))` to the next state; the final state is
+/// observed too.
+fn drive<T: Field, O: Objective<T> + ?Sized>(
+    objective: &O,
+    run: &Run<T>,
+    init: SgdState<T>,
     mut observe: impl FnMut(Observation<'_, T>) -> bool,
+    mut step: impl FnMut(usize, &SgdState<T>, &Vector<T>) -> SgdState<T>,
 ) -> SgdState<T> {
     let batches = objective.batches().max(1);
     let mut state = init;
@@ -103,9 +120,7 @@ pub fn simulate_while<T: Field, O: Objective<T> + ?Sized>(
         if !go_on {
             return state;
         }
-        let lr = run.lr.at(t);
-        let wd = run.weight_decay.at(t);
-        state = run.optimizer.step(&lr, &wd, &gradient, &state);
+        state = step(t, &state, &gradient);
     }
     observe(Observation {
         step: run.steps,
@@ -149,35 +164,13 @@ pub fn simulate_enclosed_while<T: Field, O: Objective<T> + ?Sized>(
     objective: &O,
     run: &Run<T>,
     init: SgdState<T>,
-    mut observe: impl FnMut(Observation<'_, T>) -> bool,
+    observe: impl FnMut(Observation<'_, T>) -> bool,
 ) -> SgdState<T> {
     let batches = objective.batches().max(1);
-    let d = init.params.len();
     let gamma = run.optimizer.momentum().clone();
-    let mut state = init;
-    for t in 0..run.steps {
-        if !objective.defined_at(&state.params) {
-            observe(Observation {
-                step: t,
-                state: &state,
-                loss: None,
-                gradient: None,
-                defined: false,
-            });
-            return state;
-        }
+    drive(objective, run, init, observe, |t, state, gradient| {
         let batch = t % batches;
-        let (loss, gradient) = objective.loss_and_gradient(&state.params, batch);
-        let go_on = observe(Observation {
-            step: t,
-            state: &state,
-            loss: Some(&loss),
-            gradient: Some(&gradient),
-            defined: true,
-        });
-        if !go_on {
-            return state;
-        }
+        let d = state.params.len();
         let lr = run.lr.at(t);
         let wd = run.weight_decay.at(t);
         let centre = SgdState {
@@ -186,18 +179,20 @@ pub fn simulate_enclosed_while<T: Field, O: Objective<T> + ?Sized>(
         };
         let (_, centre_gradient) = objective.loss_and_gradient(&centre.params, batch);
         let at_centre = run.optimizer.step(&lr, &wd, &centre_gradient, &centre);
-        // M = ∇²L(X) + λI, column by column.
-        let mut columns = Vec::with_capacity(d);
-        for j in 0..d {
-            let mut e = Vector::from_element(d, T::zero());
-            e[j] = T::one();
-            let Some(mut column) = objective.hessian_vec(&state.params, &e, batch) else {
-                // `enclosable` was checked: a model that gives its Hessian gives it everywhere.
-                return state;
-            };
-            column[j] += wd.clone();
-            columns.push(column);
-        }
+        // M = ∇²L(X) + λI, column by column. A model without a Hessian here (callers check
+        // [`enclosable`]) gets the plain interval step, which encloses too, only wider.
+        let columns: Option<Vec<Vector<T>>> = (0..d)
+            .map(|j| {
+                let mut e = Vector::from_element(d, T::zero());
+                e[j] = T::one();
+                let mut column = objective.hessian_vec(&state.params, &e, batch)?;
+                column[j] += wd.clone();
+                Some(column)
+            })
+            .collect();
+        let Some(columns) = columns else {
+            return run.optimizer.step(&lr, &wd, gradient, state);
+        };
         let dtheta = crate::linalg::sub(&state.params, &centre.params);
         let dv = crate::linalg::sub(&state.buffer, &centre.buffer);
         let lr_gamma = lr.mul_ref(&gamma);
@@ -218,16 +213,8 @@ pub fn simulate_enclosed_while<T: Field, O: Objective<T> + ?Sized>(
             params[i] += new_dtheta;
             buffer[i] += new_dv;
         }
-        state = SgdState { params, buffer };
-    }
-    observe(Observation {
-        step: run.steps,
-        state: &state,
-        loss: None,
-        gradient: None,
-        defined: objective.defined_at(&state.params),
-    });
-    state
+        SgdState { params, buffer }
+    })
 }
 
 /// θ_0, …, θ_T of a run.

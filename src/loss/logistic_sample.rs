@@ -170,14 +170,10 @@ impl<T: Real> Objective<T> for LogisticSample<T> {
             let mean = z_dot.iter().fold(T::zero(), |acc, v| acc + v.clone()) / n.clone();
             let c_dot: Vec<T> = z_dot.into_iter().map(|v| v - mean.clone()).collect();
             // mean(c∘c')/σ with c = hσ: mean(h∘c').
-            let sigma_dot = h
-                .iter()
-                .zip(&c_dot)
-                .fold(T::zero(), |mut acc, (a, b)| {
-                    acc.add_product(a, b);
-                    acc
-                })
-                / n.clone();
+            let sigma_dot = h.iter().zip(&c_dot).fold(T::zero(), |mut acc, (a, b)| {
+                acc.add_product(a, b);
+                acc
+            }) / n.clone();
             let h_dot = c_dot
                 .iter()
                 .zip(&h)
@@ -204,21 +200,23 @@ impl<T: Real> Objective<T> for LogisticSample<T> {
                 .zip(&h)
                 .fold(T::zero(), |acc, (d, hi)| acc + d.clone() * hi.clone())
                 / n.clone();
-            let b_dot = delta_dot
-                .iter()
-                .zip(&h)
-                .zip(delta.iter().zip(&h_dot))
-                .fold(T::zero(), |acc, ((dd, hi), (d, hd))| {
-                    acc + dd.clone() * hi.clone() + d.clone() * hd.clone()
-                })
-                / n;
+            let b_dot =
+                delta_dot.iter().zip(&h).zip(delta.iter().zip(&h_dot)).fold(
+                    T::zero(),
+                    |acc, ((dd, hi), (d, hd))| {
+                        acc + dd.clone() * hi.clone() + d.clone() * hd.clone()
+                    },
+                ) / n;
             delta
                 .iter()
                 .zip(&delta_dot)
                 .zip(h.iter().zip(&h_dot))
                 .map(|((d, dd), (hi, hd))| {
                     let dz = (d.clone() - a.clone() - hi.clone() * b.clone()) / sigma.clone();
-                    (dd.clone() - a_dot.clone() - hd.clone() * b.clone() - hi.clone() * b_dot.clone())
+                    (dd.clone()
+                        - a_dot.clone()
+                        - hd.clone() * b.clone()
+                        - hi.clone() * b_dot.clone())
                         / sigma.clone()
                         - dz * sigma_dot.clone() / sigma.clone()
                 })
@@ -251,7 +249,10 @@ mod tests {
     use crate::scalar::{with_precision, Field, Mp};
 
     fn norm(v: &Vector<Mp>) -> f64 {
-        v.iter().map(|x| x.to_f64() * x.to_f64()).sum::<f64>().sqrt()
+        v.iter()
+            .map(|x| x.to_f64() * x.to_f64())
+            .sum::<f64>()
+            .sqrt()
     }
 
     /// ∇²L·u at 256 bits against a central difference of gradients with ε = 2⁻⁶⁰ (error
@@ -261,7 +262,8 @@ mod tests {
     #[test]
     fn hessian_vec_is_the_derivative_of_the_gradient() {
         with_precision(256, || {
-            let v = |xs: &[i64]| Vector::from_vec(xs.iter().map(|&x| Mp::from_ratio(x, 7)).collect());
+            let v =
+                |xs: &[i64]| Vector::from_vec(xs.iter().map(|&x| Mp::from_ratio(x, 7)).collect());
             let (w, u, other) = (v(&[3, -2, 5]), v(&[1, 4, -2]), v(&[-3, 1, 1]));
             for normalized in [true, false] {
                 let model = LogisticSample::<Mp>::new(3, 24, 5, normalized);
@@ -270,9 +272,9 @@ mod tests {
                 let step = |sign: i64| {
                     let shifted = Vector::from_iterator(
                         3,
-                        w.iter().zip(u.iter()).map(|(a, b)| {
-                            a.clone() + Mp::from_int(sign) * eps.clone() * b.clone()
-                        }),
+                        w.iter()
+                            .zip(u.iter())
+                            .map(|(a, b)| a.clone() + Mp::from_int(sign) * eps.clone() * b.clone()),
                     );
                     model.loss_and_gradient(&shifted).1
                 };
@@ -280,18 +282,34 @@ mod tests {
                 let two_eps = Mp::from_int(2) * eps.clone();
                 let fd = Vector::from_iterator(
                     3,
-                    plus.iter().zip(minus.iter()).map(|(p, m)| (p.clone() - m.clone()) / two_eps.clone()),
+                    plus.iter()
+                        .zip(minus.iter())
+                        .map(|(p, m)| (p.clone() - m.clone()) / two_eps.clone()),
                 );
-                let diff = Vector::from_iterator(3, hu.iter().zip(fd.iter()).map(|(a, b)| a.clone() - b.clone()));
-                assert!(norm(&diff) <= 1e-30 * norm(&hu), "{normalized}: {} vs {}", norm(&diff), norm(&hu));
+                let diff = Vector::from_iterator(
+                    3,
+                    hu.iter().zip(fd.iter()).map(|(a, b)| a.clone() - b.clone()),
+                );
+                assert!(
+                    norm(&diff) <= 1e-30 * norm(&hu),
+                    "{normalized}: {} vs {}",
+                    norm(&diff),
+                    norm(&hu)
+                );
                 let dot = |a: &Vector<Mp>, b: &Vector<Mp>| crate::linalg::dot(a, b).to_f64();
                 let hv = model.hessian_vec(&w, &other, 0).unwrap();
                 let (uhv, vhu) = (dot(&u, &hv), dot(&other, &hu));
-                assert!((uhv - vhu).abs() <= 1e-60 * uhv.abs().max(1.0), "{uhv} vs {vhu}");
+                assert!(
+                    (uhv - vhu).abs() <= 1e-60 * uhv.abs().max(1.0),
+                    "{uhv} vs {vhu}"
+                );
                 if normalized {
                     let hw = model.hessian_vec(&w, &w, 0).unwrap();
                     let g = model.loss_and_gradient(&w).1;
-                    let sum = Vector::from_iterator(3, hw.iter().zip(g.iter()).map(|(a, b)| a.clone() + b.clone()));
+                    let sum = Vector::from_iterator(
+                        3,
+                        hw.iter().zip(g.iter()).map(|(a, b)| a.clone() + b.clone()),
+                    );
                     assert!(norm(&sum) <= 1e-60 * norm(&g), "{}", norm(&sum));
                 }
             }

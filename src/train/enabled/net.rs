@@ -200,21 +200,24 @@ impl Net {
         }
     }
 
+    /// BatchNorm without affine parameters, with the running statistics `stats[layer]`.
+    fn batch_norm(&self, x: &Tensor, layer: usize, train: bool) -> Tensor {
+        let (mean, var) = &self.stats[layer];
+        x.batch_norm(
+            None::<&Tensor>,
+            None::<&Tensor>,
+            Some(mean),
+            Some(var),
+            train,
+            0.1,
+            self.eps,
+            false,
+        )
+    }
+
     fn normalize(&self, x: &Tensor, layer: usize, train: bool) -> Tensor {
         match self.norm {
-            NormChoice::Batch => {
-                let (mean, var) = &self.stats[layer];
-                x.batch_norm(
-                    None::<&Tensor>,
-                    None::<&Tensor>,
-                    Some(mean),
-                    Some(var),
-                    train,
-                    0.1,
-                    self.eps,
-                    false,
-                )
-            }
+            NormChoice::Batch => self.batch_norm(x, layer, train),
             NormChoice::Group(groups) => x.group_norm(
                 groups as i64,
                 None::<&Tensor>,
@@ -276,17 +279,8 @@ impl Net {
                 norm,
                 temperature,
             } => {
-                let (mean, var) = &self.stats[*norm];
-                pooled.matmul(&self.weights[*index].tr()).batch_norm(
-                    None::<&Tensor>,
-                    None::<&Tensor>,
-                    Some(mean),
-                    Some(var),
-                    train,
-                    0.1,
-                    self.eps,
-                    false,
-                ) * *temperature
+                self.batch_norm(&pooled.matmul(&self.weights[*index].tr()), *norm, train)
+                    * *temperature
             }
         }
     }
