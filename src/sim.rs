@@ -338,4 +338,103 @@ mod tests {
             assert!(widest < 1e-60, "{widest}");
         });
     }
+
+    /// A model that records which minibatch each evaluation used (gradient 0, so θ stays put).
+    struct Batches {
+        seen: std::cell::RefCell<Vec<usize>>,
+        hessian: bool,
+    }
+
+    impl Objective<Rational> for Batches {
+        fn name(&self) -> String {
+            "batches".into()
+        }
+        fn dim(&self) -> usize {
+            2
+        }
+        fn batches(&self) -> usize {
+            3
+        }
+        fn loss(&self, _: &Vector<Rational>, batch: usize) -> Rational {
+            self.seen.borrow_mut().push(batch);
+            ratio(0, 1)
+        }
+        fn gradient(&self, _: &Vector<Rational>, _: usize) -> Vector<Rational> {
+            Vector::from_element(2, ratio(0, 1))
+        }
+        fn scale_invariant(&self) -> bool {
+            false
+        }
+        fn hessian_vec(
+            &self,
+            _: &Vector<Rational>,
+            u: &Vector<Rational>,
+            batch: usize,
+        ) -> Option<Vector<Rational>> {
+            self.seen.borrow_mut().push(batch);
+            self.hessian.then(|| u.clone())
+        }
+    }
+
+    /// Step t evaluates minibatch t mod B (B = 3 here: 0, 1, 2, 0, 1, 2, 0), in both loops: the
+    /// plain loop once a step; the mean-value loop for the box, the centre and each of the two
+    /// Hessian columns.
+    #[test]
+    fn step_t_uses_minibatch_t_mod_b() {
+        for (enclosed, evaluations) in [(false, 1), (true, 4)] {
+            let model = Batches {
+                seen: Default::default(),
+                hessian: true,
+            };
+            let _ = trajectory_of(&model, &run((1, 2), (0, 1), (0, 1), 7), enclosed);
+            let expected: Vec<usize> = [0, 1, 2, 0, 1, 2, 0]
+                .iter()
+                .flat_map(|&b| std::iter::repeat_n(b, evaluations))
+                .collect();
+            assert_eq!(*model.seen.borrow(), expected, "enclosed {enclosed}");
+        }
+    }
+
+    /// Mean-value steps need the model's Hessian and PyTorch's convention (their Jacobian is
+    /// PyTorch's); otherwise the plain step runs.
+    #[test]
+    fn enclosable_needs_a_hessian_and_the_pytorch_convention() {
+        let init = Vector::from_element(2, ratio(1, 1));
+        let with = Batches {
+            seen: Default::default(),
+            hessian: true,
+        };
+        let without = Batches {
+            seen: Default::default(),
+            hessian: false,
+        };
+        let pytorch: Run<Rational> = run((1, 2), (0, 1), (1, 2), 3);
+        assert!(enclosable(&with, &pytorch, &init));
+        assert!(!enclosable(&without, &pytorch, &init));
+        let sutskever = Run::new(
+            Sgd::new(ratio(1, 2), Convention::Sutskever).unwrap(),
+            Schedule::Constant(ratio(1, 2)),
+            Schedule::Constant(ratio(0, 1)),
+            3,
+        )
+        .unwrap();
+        assert!(!enclosable(&with, &sutskever, &init));
+    }
+
+    /// `trajectory` returns θ_0, …, θ_T: T + 1 points, here (zero gradient, no WD) all θ_0.
+    #[test]
+    fn trajectory_has_every_point() {
+        let model = Batches {
+            seen: Default::default(),
+            hessian: false,
+        };
+        let init = Vector::from_vec(vec![ratio(1, 1), ratio(2, 1)]);
+        let points = trajectory(
+            &model,
+            &run((1, 2), (0, 1), (1, 2), 4),
+            SgdState::new(init.clone(), None),
+        );
+        assert_eq!(points.len(), 5);
+        assert!(points.iter().all(|p| *p == init));
+    }
 }
