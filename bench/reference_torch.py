@@ -119,6 +119,8 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--ordinary", action="store_true", help="BN affine, trainable head, torch.optim.SGD with weight_decay")
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: torch's default)")
+    p.add_argument("--channels-last", action="store_true", help="model and batches in torch.channels_last")
+    p.add_argument("--autocast", default="off", choices=["off", "bf16", "fp16"], help="torch.autocast for the forward pass (fp16 with a GradScaler)")
     p.add_argument("--iters-per-epoch", type=int, default=0, help="at most this many iterations per epoch (0: the whole set)")
     a = p.parse_args()
     if a.threads > 0:
@@ -128,6 +130,11 @@ def main():
     dev = torch.device(a.device)
     x, y, tx, ty = x.to(dev), y.to(dev), tx.to(dev), ty.to(dev)
     net = Net(a.model, x.shape[1], ordinary=a.ordinary).to(dev)
+    layout = torch.channels_last if a.channels_last else torch.contiguous_format
+    net = net.to(memory_format=layout)
+    amp = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}[a.autocast]
+    scaler = torch.amp.GradScaler(dev.type, enabled=a.autocast == "fp16")
+    loss_scale = 1024.0 if a.autocast == "fp16" else 1.0
     bufs = [torch.zeros_like(w) for w in net.parameters()]
     milestones = [int(m) for m in a.milestones.split(",") if m]
     opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay) if a.ordinary else None
@@ -144,17 +151,22 @@ def main():
         net.train()
         for i in range(iters):
             idx = order[i * a.batch_size:(i + 1) * a.batch_size]
-            loss = F.cross_entropy(net(x[idx]), y[idx])
+            with torch.autocast(dev.type, dtype=amp or torch.float32, enabled=amp is not None):
+                loss = F.cross_entropy(net(x[idx].contiguous(memory_format=layout)), y[idx])
             net.zero_grad(set_to_none=True)
-            loss.backward()
             if opt is not None:
+                scaler.scale(loss).backward()
                 for group in opt.param_groups:
                     group["lr"] = lr
-                opt.step()
+                scaler.step(opt)
+                scaler.update()
                 continue
+            # Our step, with verify train's static fp16 loss scale (2**10).
+            (loss * loss_scale).backward()
             with torch.no_grad():
                 for w, v in zip(net.parameters(), bufs):
-                    v.mul_(a.momentum).add_(w.grad + a.weight_decay * w)
+                    g = w.grad / loss_scale if loss_scale != 1.0 else w.grad
+                    v.mul_(a.momentum).add_(g + a.weight_decay * w)
                     w.sub_(a.lr and lr * v)
         if dev.type == "cuda":
             torch.cuda.synchronize()
@@ -162,7 +174,8 @@ def main():
         seen += iters * a.batch_size
         net.eval()
         with torch.no_grad():
-            acc = sum((net(tx[i:i + 500]).argmax(1) == ty[i:i + 500]).sum().item() for i in range(0, len(tx), 500)) / len(tx)
+            with torch.autocast(dev.type, dtype=amp or torch.float32, enabled=amp is not None):
+                acc = sum((net(tx[i:i + 500].contiguous(memory_format=layout)).argmax(1) == ty[i:i + 500]).sum().item() for i in range(0, len(tx), 500)) / len(tx)
         print(f"epoch {epoch + 1}: test accuracy {acc:.4f}")
     kind = "ordinary (BN affine, trainable head, torch.optim.SGD)" if a.ordinary else "scale-invariant, frozen head, our step"
     print(f"torch {torch.__version__} {a.model} {kind} on {dev}: {seen / seconds:.0f} images/s")

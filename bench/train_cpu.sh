@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # images/s of `verify train` against bench/reference_torch.py on the same CPU, data and thread
 # count (CIFAR-shaped synthetic data, no augmentation, step decay, both networks), alternating the
-# two programs ROUNDS times and printing each figure and the ratio of the medians.
+# two programs ROUNDS times and printing each figure and the ratio of the medians. Both use the
+# paper's frozen head (the reference's architecture).
 #
 #   eval "$(bash scripts/libtorch.sh --env)"; cargo build --release --features tch
 #   bash bench/train_cpu.sh [THREADS] [ROUNDS]
@@ -19,7 +20,7 @@ for spec in "convnet synthetic:4096,256" "preresnet32 synthetic:512,64"; do
   for r in $(seq "$rounds"); do
     rm -rf "$out/run"
     ours+=("$(./target/release/verify train --model "$model" --data "$data" --epochs 2 --milestones 1 \
-      --compare step --no-augment --threads "$threads" --quiet --no-plots --out "$out/run" \
+      --compare step --head frozen --no-augment --threads "$threads" --quiet --no-plots --out "$out/run" \
       | awk '/^throughput/ {print $3}')")
     size=${data#synthetic:}
     ref+=("$(python3 bench/reference_torch.py --data "synthetic:$size" --model "$model" --epochs 2 \

@@ -35,6 +35,8 @@ fn small(out: &str, runs: Vec<RunKind>, epochs: usize) -> TrainConfig {
         out: std::env::temp_dir().join(format!("explr-train-{}-{out}", std::process::id())),
         resume: false,
         threads: 1,
+        autocast: Default::default(),
+        channels_last: false,
     }
 }
 

@@ -8,8 +8,8 @@ use super::common::{progress_bar, Outcome};
 use super::output::say;
 use crate::error::{Error, Result};
 use crate::train::{
-    backend, DataSource, DeviceChoice, HeadChoice, ModelKind, NormChoice, RunKind, TrainConfig,
-    TrainReport,
+    backend, Autocast, DataSource, DeviceChoice, HeadChoice, ModelKind, NormChoice, RunKind,
+    TrainConfig, TrainReport,
 };
 
 /// Arguments of `verify train`.
@@ -94,6 +94,14 @@ pub struct TrainArgs {
     /// libtorch's intra-op threads (default: the machine's cores; at most 256).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Arithmetic of the convolutions: off (f32), bf16, or fp16 (static loss scale 1024).
+    /// Master weights, the update, normalizations, head and loss stay f32.
+    #[arg(long, default_value = "off")]
+    pub autocast: String,
+    /// Weights and activations in channels-last (NHWC) memory order (faster convolutions on
+    /// tensor-core GPUs; the same arithmetic up to summation order).
+    #[arg(long)]
+    pub channels_last: bool,
     /// Only check T3 on a small BN conv net in f64 on the CPU (K steps) and report.
     #[arg(long)]
     pub check_equivalence: bool,
@@ -258,7 +266,10 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         }
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    let autocast = Autocast::parse(&args.autocast)?;
     Ok(TrainConfig {
+        autocast,
+        channels_last: args.channels_last,
         threads,
         model,
         norm,

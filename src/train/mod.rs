@@ -126,6 +126,42 @@ impl HeadChoice {
     }
 }
 
+/// The arithmetic of the convolutions (`--autocast`). Master weights, momentum buffers, the
+/// update, the normalizations, the head and the loss stay f32 in every policy; a run and its twin
+/// are compared under the same policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Autocast {
+    /// f32 throughout.
+    #[default]
+    Off,
+    /// Convolutions in bfloat16 (f32's exponent range: no loss scaling needed).
+    Bf16,
+    /// Convolutions in float16, the loss scaled by [`Autocast::FP16_LOSS_SCALE`] before the
+    /// backward pass and the gradients unscaled before the update.
+    Fp16,
+}
+
+impl Autocast {
+    /// The static loss scale of `fp16` (2¹⁰): lifts per-element gradients of order 1e-6 above
+    /// float16's smallest normal 6.1e-5 without overflowing its 65504.
+    pub const FP16_LOSS_SCALE: f64 = 1024.0;
+
+    /// `off`, `bf16` or `fp16`.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "off" => Ok(Autocast::Off),
+            "bf16" => Ok(Autocast::Bf16),
+            "fp16" => Ok(Autocast::Fp16),
+            other => Err(Error::invalid(
+                "--autocast",
+                other,
+                "expected off, bf16 or fp16",
+            )),
+        }
+    }
+}
+
 /// One training run of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -242,6 +278,12 @@ pub struct TrainConfig {
     pub resume: bool,
     /// libtorch's intra-op threads (`--threads`; default the machine's cores).
     pub threads: usize,
+    /// Arithmetic of the convolutions.
+    #[serde(default)]
+    pub autocast: Autocast,
+    /// Weights and activations in channels-last (NHWC) memory order.
+    #[serde(default)]
+    pub channels_last: bool,
 }
 
 /// One epoch of one run.

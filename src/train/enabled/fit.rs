@@ -184,13 +184,18 @@ impl Resident {
     /// set was uploaded for augmentation.
     pub fn batch(&self, indices: &[usize], rng: &mut ChaCha8Rng) -> (Tensor, Tensor) {
         let idx: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
-        let idx = Tensor::from_slice(&idx).to_device(self.device);
-        let labels = self.labels.index_select(0, &idx);
+        self.batch_at(&Tensor::from_slice(&idx).to_device(self.device), rng)
+    }
+
+    /// [`Resident::batch`] for indices already on the device (the training loop uploads each
+    /// epoch's order once, so a batch costs no host-to-device index copy).
+    pub fn batch_at(&self, idx: &Tensor, rng: &mut ChaCha8Rng) -> (Tensor, Tensor) {
+        let labels = self.labels.index_select(0, idx);
         if !self.padded {
-            return (self.images.index_select(0, &idx), labels);
+            return (self.images.index_select(0, idx), labels);
         }
         let s = self.side;
-        let n = indices.len() as i64;
+        let n = idx.size()[0];
         // Per image: source row sy = y + dy and column sx = (flip ? s−1−x : x) + dx, shifted by
         // PAD into the padded image (outside the image lands in the zero border).
         let mut rows = Vec::with_capacity((n * s) as usize);
@@ -212,7 +217,7 @@ impl Resident {
         let cols = Tensor::from_slice(&cols)
             .to_device(self.device)
             .view([n, 1, 1, s]);
-        let images = self.images.index_select(0, &idx);
+        let images = self.images.index_select(0, idx);
         let channels =
             Tensor::arange(self.channels, (Kind::Int64, self.device)).view([1, -1, 1, 1]);
         let first = Tensor::arange(n, (Kind::Int64, self.device)).view([n, 1, 1, 1]);
@@ -300,7 +305,8 @@ pub fn train_run(
         cfg.seed,
         tkind,
         device,
-    );
+    )
+    .with_policy(cfg.autocast, cfg.channels_last);
     if kind == RunKind::Texp {
         net.scale(plan.theta_scale);
     }
@@ -360,30 +366,44 @@ pub fn train_run(
             ChaCha8Rng::seed_from_u64(cfg.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
         let mut order: Vec<usize> = (0..train.len()).collect();
         order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct, mut count) = (0.0, 0.0, 0usize);
+        let order_on_device =
+            Tensor::from_slice(&order.iter().map(|&i| i as i64).collect::<Vec<_>>())
+                .to_device(device);
+        // Summed on the device and read once an epoch: a per-step read would synchronize the
+        // host with the GPU every step.
+        let loss_sum = Tensor::zeros([], (Kind::Double, device));
+        let correct = Tensor::zeros([], (Kind::Double, device));
+        let mut count = 0usize;
+        let loss_scale = net.loss_scale();
         let clock = Instant::now();
         for it in 0..iters_per_epoch {
             let t = epoch * iters_per_epoch + it;
-            let idx =
-                &order[(it * cfg.batch_size) % train.len()..][..cfg.batch_size.min(train.len())];
-            let (x, y) = resident.batch(idx, &mut rng);
+            let size = cfg.batch_size.min(train.len());
+            let start = (it * cfg.batch_size) % train.len();
+            let idx = order_on_device.narrow(0, start as i64, size as i64);
+            let (x, y) = resident.batch_at(&idx, &mut rng);
             let logits = net.forward(&x, true);
             let loss = logits.cross_entropy_for_logits(&y);
             for w in &mut net.weights {
                 w.zero_grad();
             }
-            loss.backward();
-            loss_sum += loss.double_value(&[]) * idx.len() as f64;
-            correct += logits
-                .argmax(-1, false)
-                .eq_tensor(&y)
-                .to_kind(Kind::Double)
-                .sum(Kind::Double)
-                .double_value(&[]);
-            count += idx.len();
+            match loss_scale {
+                None => loss.backward(),
+                Some(scale) => (&loss * scale).backward(),
+            }
+            tch::no_grad(|| {
+                let mut sum = loss_sum.shallow_clone();
+                let _ = sum.g_add_(&(loss.to_kind(Kind::Double) * size as f64));
+                let mut hits = correct.shallow_clone();
+                let _ = hits.g_add_(&logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Double));
+            });
+            count += size;
             let lr = 10f64.powf(plan.log10_lr[t] + log10_lr_scale);
             for (w, b) in net.weights.iter_mut().zip(buffers.iter_mut()) {
-                let g = w.grad();
+                let g = match loss_scale {
+                    None => w.grad(),
+                    Some(scale) => w.grad() / scale,
+                };
                 step(w, b, &g, lr, plan.weight_decay, momentum);
             }
             if !kind.decays() {
@@ -409,6 +429,8 @@ pub fn train_run(
             }
             progress(kind.name(), t + 1, total);
         }
+        // Reading the sums waits for the device, so the clock covers the epoch's GPU work.
+        let (loss_sum, correct) = (loss_sum.double_value(&[]), correct.double_value(&[]));
         seconds += clock.elapsed().as_secs_f64();
         seen_images += count;
         let (test_loss, test_accuracy, preds) = evaluate(&net, test, tkind, device);
@@ -497,8 +519,10 @@ mod tests {
                         batch(&data, &indices, augment, &mut b, Kind::Float, Device::Cpu);
                     assert!(x.equal(&hx), "channels {channels}, augment {augment}");
                     assert!(y.equal(&hy));
-                    let (again, _) = resident.batch(&indices, &mut c);
-                    assert!(x.equal(&again));
+                    let on_device =
+                        Tensor::from_slice(&indices.iter().map(|&i| i as i64).collect::<Vec<_>>());
+                    let (again, labels) = resident.batch_at(&on_device, &mut c);
+                    assert!(x.equal(&again) && y.equal(&labels));
                 }
             }
         }

@@ -2,6 +2,8 @@
 
 mod fit;
 mod net;
+#[cfg(test)]
+mod optim_check;
 mod sgd;
 
 use tch::{Device, Kind, Tensor};
