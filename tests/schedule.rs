@@ -130,3 +130,79 @@ fn plot_regenerates_every_figure() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The Nesterov and AdamW twins through the binary: per-step columns (the AdamW twin's β₁ at
+/// step 1 is 0.9(1 − ηλ) = 0.9(1 − 1e-3), hand value 0.8991), CSV headers, and the refusals.
+#[test]
+fn nesterov_and_adamw_twins() {
+    let out = verify()
+        .args([
+            "schedule",
+            "--optimizer",
+            "adamw",
+            "--lr",
+            "1e-2",
+            "--weight-decay",
+            "0.1",
+            "--epochs",
+            "2",
+            "--iters-per-epoch",
+            "5",
+            "--milestones",
+            "1",
+            "--format",
+            "json",
+            "--no-plots",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["optimizer"], "adamw");
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 10);
+    let beta1 = rows[1]["beta1"].as_f64().unwrap();
+    assert!((beta1 - 0.8991).abs() < 1e-12, "{beta1}");
+    assert!(rows[1]["momentum"].is_null());
+    let out = verify()
+        .args([
+            "schedule",
+            "--optimizer",
+            "nesterov",
+            "--epochs",
+            "1",
+            "--format",
+            "csv",
+        ])
+        .args(["--iters-per-epoch", "4", "--no-plots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(
+        "iteration,epoch,lr,equivalent_lr,log10_equivalent_lr,z,log10_z,momentum,look_ahead"
+    ));
+    assert_eq!(text.lines().count(), 5);
+    common::assert_bad_input(
+        &["schedule", "--no-plots", "--epochs", "1"],
+        &[
+            (
+                &["--optimizer", "nesterov", "--momentum", "0"],
+                "--momentum",
+            ),
+            (&["--optimizer", "adamw", "--beta1", "1"], "--beta1"),
+            (&["--optimizer", "adamw", "--eps", "-1"], "--eps"),
+            (
+                &[
+                    "--optimizer",
+                    "adamw",
+                    "--lr",
+                    "20",
+                    "--weight-decay",
+                    "0.1",
+                ],
+                "--lr",
+            ),
+        ],
+    );
+}

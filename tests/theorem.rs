@@ -8,6 +8,7 @@ use explr::optim::Convention;
 use explr::scalar::Arith;
 use explr::theorem::claim::Expected;
 use explr::theorem::models::ModelName;
+use explr::theorem::registry::select;
 use explr::theorem::suite::{run_suite, SuiteConfig};
 
 fn config(models: Vec<ModelName>, arith: Option<Vec<Arith>>, steps: usize) -> SuiteConfig {
@@ -20,7 +21,8 @@ fn config(models: Vec<ModelName>, arith: Option<Vec<Arith>>, steps: usize) -> Su
         seed: 0,
         convention: Convention::PyTorch,
         models,
-        claim: None,
+        claims: None,
+        adam: Default::default(),
         arithmetics: arith,
         ladder: vec![128, 256],
     }
@@ -124,7 +126,7 @@ fn float_suite_on_networks_behaves_as_expected() {
 #[test]
 fn ladder_shrinks_with_precision() {
     let mut cfg = config(vec![ModelName::Rayleigh], None, 200);
-    cfg.claim = Some("T3-step".into());
+    cfg.claims = Some(select("T3-step").unwrap());
     let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     let row = report
         .ladder
@@ -229,7 +231,7 @@ fn zero_buffer_cosine_and_random_schedules() {
         Some(vec![Arith::F64]),
         1000,
     );
-    cfg.claim = Some("T".into());
+    cfg.claims = Some(select("t1,t2,t3,t4").unwrap());
     let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     for id in ["T2-zero-buffer", "T3-cosine", "T3-random", "T4"] {
         let rows: Vec<_> = report.claims.iter().filter(|c| c.id == id).collect();
@@ -280,7 +282,7 @@ fn ladder_requires_the_precision_gain() {
 fn zero_buffer_rate_is_the_dynamics_not_the_rounding_floor() {
     let rate = |arith: Arith| {
         let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![arith]), 1000);
-        cfg.claim = Some("T2-zero-buffer".into());
+        cfg.claims = Some(select("T2-zero-buffer").unwrap());
         let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
         let claim = report
             .claims
@@ -305,7 +307,7 @@ fn zero_buffer_rate_is_the_dynamics_not_the_rounding_floor() {
 fn sutskever_form_holds_exactly_and_its_one_cause_control_fails() {
     let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![Arith::Rational]), 4);
     cfg.weight_decay = "1/38".into();
-    cfg.claim = Some("T2-sutskever".into());
+    cfg.claims = Some(select("T2-sutskever,T2-sutskever-same-momentum").unwrap());
     let report = run_suite(&cfg, 1, |_, _| Ok(())).unwrap();
     let by = |id: &str| report.claims.iter().find(|c| c.id == id).unwrap();
     let holding = by("T2-sutskever");
@@ -325,7 +327,7 @@ fn injected_skew_fails_in_every_arithmetic() {
         Some(vec![Arith::F64, Arith::Mp(128), Arith::Rational]),
         200,
     );
-    cfg.claim = Some("T3-step".into());
+    cfg.claims = Some(select("T3-step,T3-step-skewed").unwrap());
     let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     let skewed: Vec<_> = report
         .claims
@@ -351,7 +353,7 @@ fn injected_skew_fails_in_every_arithmetic() {
 #[test]
 fn t4_matches_the_modal_prediction_and_the_boundary_slip_fails() {
     let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![Arith::F64]), 1000);
-    cfg.claim = Some("T4".into());
+    cfg.claims = Some(select("t4").unwrap());
     let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     let by = |id: &str| report.claims.iter().find(|c| c.id == id).unwrap();
     assert!(by("T4").holds, "{:?}", by("T4"));
@@ -371,7 +373,7 @@ fn t4_matches_the_modal_prediction_and_the_boundary_slip_fails() {
 #[test]
 fn long_runs_neither_overflow_nor_underflow() {
     let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![Arith::F64]), 4000);
-    cfg.claim = Some("T2-smaller-root".into());
+    cfg.claims = Some(select("T2-smaller-root").unwrap());
     let report = run_suite(&cfg, 1, |_, _| Ok(())).unwrap();
     let c = &report.claims[0];
     assert!(c.holds && c.discrepancy.is_finite(), "{c:?}");
@@ -382,7 +384,7 @@ fn long_runs_neither_overflow_nor_underflow() {
 #[test]
 fn discrepancy_is_the_run_maximum_with_its_step() {
     let mut cfg = config(vec![ModelName::MlpBn], Some(vec![Arith::F64]), 300);
-    cfg.claim = Some("T2".into());
+    cfg.claims = Some(select("t2").unwrap());
     let report = run_suite(&cfg, 1, |_, _| Ok(())).unwrap();
     for c in report.claims.iter().filter(|c| c.id == "T2") {
         let max = c
@@ -402,7 +404,7 @@ fn discrepancy_is_the_run_maximum_with_its_step() {
 #[test]
 fn quadratic_field_controls_fail() {
     let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![Arith::Rational]), 4);
-    cfg.claim = Some("T2".into());
+    cfg.claims = Some(select("t2").unwrap());
     let report = run_suite(&cfg, 1, |_, _| Ok(())).unwrap();
     assert!(report.all_as_expected);
     for id in ["T2-skewed", "T2-sutskever-same-momentum"] {

@@ -47,7 +47,7 @@ pub fn run(args: PlotArgs) -> anyhow::Result<Outcome> {
     theorem.model = Some("rayleigh,mlp-bn,mlp-gn".into());
     let mut cfg = super::theorem::config(&theorem)?;
     cfg.arithmetics = None;
-    cfg.claim = Some("T".into());
+    cfg.claims = Some(crate::theorem::registry::select("t1,t2,t3,t4")?);
     let bar = progress_bar(1, "figures", args.quiet);
     let suite = run_suite(
         &cfg,

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::common::Outcome;
-use crate::convert::{convert, BaseSchedule, Conversion, Kind, SchedulePlan};
+use crate::convert::{
+    convert, twin_rows, BaseSchedule, Conversion, Kind, SchedulePlan, TwinOptimizer, TwinRow,
+};
 use crate::error::{Error, Result};
 
 /// Shape of the input schedule.
@@ -19,6 +21,17 @@ pub enum Shape {
     Cosine,
     /// Per-iteration LRs from --csv.
     Csv,
+}
+
+/// The optimizer of the run with weight decay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Optimizer {
+    /// torch.optim.SGD with momentum (the paper's): --kind exact or texp.
+    Sgd,
+    /// torch.optim.SGD(nesterov=True): the exact twin (docs/MATH.md §3.4).
+    Nesterov,
+    /// torch.optim.AdamW: the exact twin (docs/MATH.md §3.5), with --beta1, --beta2, --eps.
+    Adamw,
 }
 
 /// Output format.
@@ -69,6 +82,19 @@ pub struct ScheduleArgs {
     /// CSV file of per-iteration LRs (one per line, or a column named lr).
     #[arg(long)]
     pub csv: Option<PathBuf>,
+    /// Optimizer of the run with weight decay: sgd, nesterov or adamw. Nesterov and AdamW print
+    /// their exact twin's per-step hyper-parameters (--kind applies to sgd).
+    #[arg(long, value_enum, default_value = "sgd")]
+    pub optimizer: Optimizer,
+    /// AdamW's β₁.
+    #[arg(long, default_value = "0.9")]
+    pub beta1: String,
+    /// AdamW's β₂.
+    #[arg(long, default_value = "0.999")]
+    pub beta2: String,
+    /// AdamW's ε.
+    #[arg(long, default_value = "1e-8")]
+    pub eps: String,
     /// exact (T3 WD shadow) or texp (T4 tapered exponential).
     #[arg(long, default_value = "texp")]
     pub kind: String,
@@ -285,9 +311,110 @@ fn render(conversion: &Conversion, args: &ScheduleArgs) -> anyhow::Result<String
     Ok(text)
 }
 
+fn cell(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:e}")).unwrap_or_default()
+}
+
+/// The Nesterov or AdamW twin, one row per iteration (csv, json) or per --every (table).
+fn render_twin(rows: &[TwinRow], args: &ScheduleArgs) -> anyhow::Result<String> {
+    use std::fmt::Write as _;
+    let every = args.every.unwrap_or(match args.format {
+        Format::Table => args.iters_per_epoch.max(1),
+        _ => 1,
+    });
+    if every == 0 {
+        return Err(Error::invalid("--every", 0, "must be at least 1").into());
+    }
+    let adamw = args.optimizer == Optimizer::Adamw;
+    let shown: Vec<&TwinRow> = rows
+        .iter()
+        .filter(|r| r.iteration % every == 0 || r.iteration + 1 == rows.len())
+        .collect();
+    let mut text = String::new();
+    let extra = if adamw {
+        "beta1,beta2,eps,log10_eps"
+    } else {
+        "momentum,look_ahead"
+    };
+    match args.format {
+        Format::Json => writeln!(
+            text,
+            "{}",
+            serde_json::to_string(&serde_json::json!({
+                "optimizer": if adamw { "adamw" } else { "nesterov" },
+                "rows": shown,
+            }))?
+        )?,
+        Format::Csv | Format::Table => {
+            if args.format == Format::Table {
+                let what = if adamw {
+                    "Adam without weight decay: lr equivalent_lr, betas beta1/beta2 on m and v (input weights 1-beta and bias corrections of the original betas), eps_t"
+                } else {
+                    "Nesterov without weight decay: v <- momentum v + g, theta <- theta - equivalent_lr (g + look_ahead v)"
+                };
+                writeln!(
+                    text,
+                    "verify schedule: the exact twin of {} with lr {}, weight decay {}{}; {} iterations\n{what}",
+                    if adamw { "AdamW" } else { "Nesterov SGD" },
+                    args.lr,
+                    args.weight_decay,
+                    if adamw {
+                        format!(", betas ({}, {}), eps {}", args.beta1, args.beta2, args.eps)
+                    } else {
+                        format!(", momentum {}", args.momentum)
+                    },
+                    rows.len()
+                )?;
+            }
+            writeln!(
+                text,
+                "iteration,epoch,lr,equivalent_lr,log10_equivalent_lr,z,log10_z,{extra}"
+            )?;
+            for r in shown {
+                let tail = if adamw {
+                    format!(
+                        "{},{},{},{:.12}",
+                        cell(r.beta1),
+                        cell(r.beta2),
+                        cell(r.eps),
+                        r.log10_eps.unwrap_or(f64::NAN)
+                    )
+                } else {
+                    format!("{},{}", cell(r.momentum), cell(r.look_ahead))
+                };
+                writeln!(
+                    text,
+                    "{},{},{:e},{},{:.12},{},{:.12},{tail}",
+                    r.iteration,
+                    r.epoch,
+                    r.lr,
+                    cell(r.equivalent_lr),
+                    r.log10_equivalent_lr,
+                    cell(r.z),
+                    r.log10_z
+                )?;
+            }
+        }
+    }
+    Ok(text)
+}
+
 /// Runs `verify schedule`.
 pub fn run(args: ScheduleArgs) -> anyhow::Result<Outcome> {
     let (plan, kind) = plan(&args)?;
+    if args.optimizer != Optimizer::Sgd {
+        let optimizer = match args.optimizer {
+            Optimizer::Adamw => TwinOptimizer::AdamW {
+                beta1: args.beta1.clone(),
+                beta2: args.beta2.clone(),
+                eps: args.eps.clone(),
+            },
+            _ => TwinOptimizer::Nesterov,
+        };
+        let rows = twin_rows(&plan, &optimizer)?;
+        super::output::text(&render_twin(&rows, &args)?)?;
+        return Ok(Outcome::Holds);
+    }
     let conversion = convert(&plan, kind)?;
     let other = convert(
         &plan,

@@ -13,7 +13,7 @@ use crate::scalar::Arith;
 use crate::theorem::claim::Expected;
 use crate::theorem::figure::norm_growth;
 use crate::theorem::models::ModelName;
-use crate::theorem::suite::{run_suite, SuiteConfig, SuiteReport};
+use crate::theorem::suite::{run_suite, AdamText, SuiteConfig, SuiteReport};
 
 /// Arguments of `verify theorem`.
 #[derive(Debug, Args, Clone)]
@@ -42,9 +42,30 @@ pub struct TheoremArgs {
     /// mlp-ln, mlp-gn, conv-bn, conv-in, mlp-bn-trainable-head; default: all.
     #[arg(long)]
     pub model: Option<String>,
-    /// Only claims whose id starts with this (e.g. T3, L1, T2-zero-buffer).
+    /// Only these claims: exact ids and groups, comma separated (e.g. T2,T3-step or t3 or
+    /// controls); groups: all, controls, identities, t1, t2, t3, t4, nesterov, adamw. See
+    /// --list-claims.
     #[arg(long)]
     pub claim: Option<String>,
+    /// Print the claim registry (id, group, optimizer, status, derivation, controls) as a
+    /// Markdown table and exit.
+    #[arg(long)]
+    pub list_claims: bool,
+    /// AdamW claims: β₁.
+    #[arg(long, default_value = "0.9")]
+    pub beta1: String,
+    /// AdamW claims: β₂ (the exact tier runs β₂ = 0, where √v = |g| is rational).
+    #[arg(long, default_value = "0.999")]
+    pub beta2: String,
+    /// AdamW claims: ε.
+    #[arg(long, default_value = "1e-8")]
+    pub eps: String,
+    /// AdamW claims: base learning rate of the step-decay schedule.
+    #[arg(long, default_value = "1e-2")]
+    pub adam_lr: String,
+    /// AdamW claims: decoupled weight decay λ.
+    #[arg(long, default_value = "0.1")]
+    pub adam_weight_decay: String,
     /// Learning rate η (exact text).
     #[arg(long, default_value = "0.1")]
     pub lr: String,
@@ -207,7 +228,18 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
         seed: args.seed,
         convention: Convention::from_name(&args.convention)?,
         models,
-        claim: args.claim.clone(),
+        claims: args
+            .claim
+            .as_deref()
+            .map(crate::theorem::registry::select)
+            .transpose()?,
+        adam: AdamText {
+            beta1: args.beta1.clone(),
+            beta2: args.beta2.clone(),
+            eps: args.eps.clone(),
+            lr: args.adam_lr.clone(),
+            weight_decay: args.adam_weight_decay.clone(),
+        },
         arithmetics,
         ladder,
     })
@@ -215,6 +247,10 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
 
 /// Runs `verify theorem`.
 pub fn run(args: TheoremArgs) -> anyhow::Result<Outcome> {
+    if args.list_claims {
+        say!("{}", crate::theorem::registry::markdown().trim_end());
+        return Ok(Outcome::Holds);
+    }
     let cfg = config(&args)?;
     let threads = budget::threads(args.threads)?;
     let limit = budget::time_limit(args.time_limit)?;

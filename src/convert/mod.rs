@@ -11,8 +11,10 @@
 //! that overflows f64 (LR ~ 10⁵¹ after 300 epochs) is reported in log₁₀ space, never as inf.
 
 mod plan;
+mod twins;
 
 pub use plan::{BaseSchedule, SchedulePlan};
+pub use twins::{twin_rows, TwinOptimizer, TwinRow};
 
 use serde::Serialize;
 

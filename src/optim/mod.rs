@@ -3,6 +3,8 @@
 //! Code names map to the paper's symbols once: `lr` = η_t, `weight_decay` = λ_t, `momentum` = γ,
 //! `buffer` = v_t, `params` = θ_t.
 
+pub mod adam;
+pub mod nesterov;
 mod schedule;
 mod sgd;
 

@@ -33,6 +33,8 @@ use super::shadow::{
 use crate::error::Result;
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
+use crate::optim::adam::{self, AdamState, AdamStep};
+use crate::optim::nesterov::{self, NesterovStep};
 use crate::optim::{Convention, Sgd, SgdState};
 use crate::scalar::{Field, Magnitude, Rational};
 
@@ -63,23 +65,55 @@ impl<'a, T: Field> EquivalenceSetup<'a, T> {
     }
 }
 
+/// The optimizer of a claim's two runs.
+#[derive(Debug, Clone)]
+pub enum Rule<T: Field> {
+    /// SGD with momentum in the setup's convention, both runs (T1–T4).
+    Sgd,
+    /// The WD run is PyTorch's Nesterov SGD with the setup's γ; the twin takes generalized steps
+    /// ([`crate::optim::nesterov::general_step`]) with a_t = `lr_tilde`, these look-ahead weights
+    /// b_t and buffer momenta μ_t (docs/MATH.md §3.4).
+    Nesterov {
+        /// b_t.
+        look_ahead: Vec<Scaled<T>>,
+        /// μ_t.
+        momenta: Vec<T>,
+    },
+    /// The WD run is AdamW (or Adam with L2) with these hyper-parameters; the twin is Adam
+    /// without WD with η̃_t = `lr_tilde`, per-step EMA decays and ε (docs/MATH.md §3.5).
+    Adam {
+        /// (β₁, β₂).
+        betas: (T, T),
+        /// ε of the WD run.
+        eps: T,
+        /// How the WD run applies λ.
+        decay: crate::optim::adam::Decay,
+        /// The twin's EMA decays per step.
+        twin_decays: Vec<(T, T)>,
+        /// The twin's ε per step.
+        twin_eps: Vec<T>,
+    },
+}
+
 /// A claim ready to be checked: the WD run, its twin and the factor between them.
 pub struct Claim<T: Field> {
-    id: String,
-    statement: String,
-    expected: Expected,
-    lr: Vec<T>,
-    weight_decay: Vec<T>,
-    lr_tilde: Vec<Scaled<T>>,
-    z: Vec<Scaled<T>>,
-    free_buffer: Option<Vector<T>>,
+    pub(super) id: String,
+    pub(super) statement: String,
+    pub(super) expected: Expected,
+    pub(super) lr: Vec<T>,
+    pub(super) weight_decay: Vec<T>,
+    pub(super) lr_tilde: Vec<Scaled<T>>,
+    pub(super) z: Vec<Scaled<T>>,
+    pub(super) free_buffer: Option<Vector<T>>,
     /// The twin's momentum when it differs from the WD run's (the Sutskever form).
-    free_momentum: Option<T>,
+    pub(super) free_momentum: Option<T>,
     /// Relative skew of the twin's schedule from step 1 on.
-    skew: Option<T>,
+    pub(super) skew: Option<T>,
     /// Per-step allowance added to the rounding tolerance (T4's derived approximation bound).
-    allowance: Option<Vec<f64>>,
-    detail: Option<String>,
+    pub(super) allowance: Option<Vec<f64>>,
+    pub(super) detail: Option<String>,
+    /// The optimizer of both runs.
+    pub(super) rule: Rule<T>,
 }
 
 impl<T: Field> Claim<T> {
@@ -97,7 +131,13 @@ impl<T: Field> Claim<T> {
             skew: None,
             allowance: None,
             detail: None,
+            rule: Rule::Sgd,
         }
+    }
+
+    /// A claim with these runs (for the claims of other optimizers).
+    pub(super) fn build(id: &str, statement: &str, expected: Expected) -> Self {
+        Self::new(id, statement, expected)
     }
 
     /// The injected violation: the same claim with the twin's schedule scaled by (1 + ε) from
@@ -148,6 +188,7 @@ const PERTURBATION_SEED: u64 = 0x554c_5053;
 /// 1 + 2(t+1)u, as rounding does to the twin's schedule.
 fn wd_run<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
+    rule: &Rule<T>,
     lr: &[T],
     wd: &[T],
     perturb: bool,
@@ -170,9 +211,35 @@ fn wd_run<T: Field>(
     };
     let batches = setup.model.batches().max(1);
     let mut state = SgdState::new(jiggle(setup.theta0.clone()), None);
+    let mut adam = AdamState::new(state.params.clone());
     let mut out = Vec::with_capacity(lr.len() + 1);
     out.push(state.params.clone());
     for (t, (eta, lambda)) in lr.iter().zip(wd).enumerate() {
+        if let Rule::Adam {
+            betas, eps, decay, ..
+        } = rule
+        {
+            let g = setup.model.gradient(&adam.params, t % batches);
+            undecided_at::<T>(setup, t)?;
+            let eta = if perturb {
+                eta.clone()
+                    * (T::one() + T::from_int(2 * (t as i64 + 1)) * two_u.clone() / T::from_int(2))
+            } else {
+                eta.clone()
+            };
+            let hp = AdamStep::torch(
+                eta,
+                lambda.clone(),
+                *decay,
+                (&betas.0, &betas.1),
+                eps.clone(),
+                t,
+            );
+            adam = adam::step(&hp, &g, &adam)?;
+            adam.params = jiggle(adam.params);
+            out.push(adam.params.clone());
+            continue;
+        }
         let g = setup.model.gradient(&state.params, t % batches);
         undecided_at::<T>(setup, t)?;
         // The twin's η̃_t and Z_t are products of t rounded factors (and of a rounded root):
@@ -183,7 +250,12 @@ fn wd_run<T: Field>(
         } else {
             eta.clone()
         };
-        state = sgd.step(&eta, lambda, &g, &state);
+        state = match rule {
+            Rule::Nesterov { .. } => {
+                nesterov::torch_step(&eta, lambda, &setup.momentum, &g, &state)
+            }
+            _ => sgd.step(&eta, lambda, &g, &state),
+        };
         state.params = jiggle(state.params);
         out.push(state.params.clone());
     }
@@ -224,10 +296,50 @@ fn free_run<T: Field>(
     let mut e = 0i64;
     let mut out = Vec::with_capacity(lr_tilde.len() + 1);
     out.push((state.params.clone(), e));
+    if let Rule::Adam {
+        betas,
+        twin_decays,
+        twin_eps,
+        ..
+    } = &claim.rule
+    {
+        // No rescaling: θ̃ = θ/Z_t grows only as 1/Π(1 − η_sλ_s).
+        let mut adam = AdamState::new(setup.theta0.clone());
+        for (t, eta) in lr_tilde.iter().enumerate() {
+            let g = setup.model.gradient(&adam.params, t % batches);
+            undecided_at::<T>(setup, t)?;
+            let hp = AdamStep {
+                lr: eta.value(),
+                weight_decay: T::zero(),
+                decay: adam::Decay::Decoupled,
+                decays: twin_decays[t].clone(),
+                weights: (T::one() - betas.0.clone(), T::one() - betas.1.clone()),
+                corrections: adam::bias_corrections(&betas.0, &betas.1, t),
+                eps: twin_eps[t].clone(),
+            };
+            adam = adam::step(&hp, &g, &adam)?;
+            out.push((adam.params.clone(), 0));
+        }
+        return Ok(out);
+    }
     for (t, eta) in lr_tilde.iter().enumerate() {
         let g = setup.model.gradient(&state.params, t % batches);
         undecided_at::<T>(setup, t)?;
-        state = sgd.step(&eta.value_times_pow2(-2 * e), &zero, &g, &state);
+        state = match &claim.rule {
+            Rule::Nesterov {
+                look_ahead,
+                momenta,
+            } => nesterov::general_step(
+                &NesterovStep {
+                    gradient_weight: eta.value_times_pow2(-2 * e),
+                    look_ahead: look_ahead[t].value_times_pow2(-2 * e),
+                    momentum: momenta[t].clone(),
+                },
+                &g,
+                &state,
+            ),
+            _ => sgd.step(&eta.value_times_pow2(-2 * e), &zero, &g, &state),
+        };
         let k = shift_for(max_abs_f64(&state.params));
         if k != 0 {
             let (down, up) = (pow2::<T>(-k), pow2::<T>(k));
@@ -279,7 +391,7 @@ fn largest_size(series: &[Magnitude]) -> (usize, Magnitude) {
 pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Result<ClaimResult> {
     // Enclosure arithmetic: count only this claim's undecided comparisons.
     T::take_undecided();
-    let with_wd = wd_run(setup, &claim.lr, &claim.weight_decay, false)?;
+    let with_wd = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
     let steps = claim.lr.len();
     let mut result = ClaimResult {
         id: claim.id.clone(),
@@ -305,7 +417,7 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     let sensitivity: Vec<Magnitude> = if T::EXACT {
         Vec::new()
     } else {
-        let other = wd_run(setup, &claim.lr, &claim.weight_decay, true)?;
+        let other = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, true)?;
         with_wd
             .iter()
             .zip(&other)
@@ -567,7 +679,7 @@ pub fn t2_zero_buffer<T: Field>(
 ) -> Result<ClaimResult> {
     let mut claim = t2_claim(setup, lr, wd, steps, Root::Larger)?;
     claim.free_buffer = None;
-    let with_wd = wd_run(setup, &claim.lr, &claim.weight_decay, false)?;
+    let with_wd = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
     let free = free_run(setup, &claim, &claim.lr_tilde)?;
     // angle = 2 asin(‖â − b̂‖/2): accurate for tiny angles, unlike acos of the cosine. Directions
     // do not depend on the twin's power-of-two scale.
@@ -850,7 +962,7 @@ pub fn t4_trajectory<T: Field>(
         .zip(&exact)
         .map(|(x, e)| (x.clone() / e.clone()).to_f64() - 1.0)
         .collect();
-    let with_wd = wd_run(setup, &lr, &wd_seq, false)?;
+    let with_wd = wd_run(setup, &Rule::Sgd, &lr, &wd_seq, false)?;
     let mut allowance = vec![0.0; lr.len() + 1];
     for t in 0..lr.len() {
         let a = scale(&with_wd[t], &(T::one() / z[t].clone()));

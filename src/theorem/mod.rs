@@ -5,5 +5,7 @@ pub mod equivalence;
 pub mod figure;
 pub mod identities;
 pub mod models;
+pub mod optimizers;
+pub mod registry;
 pub mod shadow;
 pub mod suite;

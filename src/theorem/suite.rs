@@ -29,6 +29,8 @@ use super::identities::{
     equivalent_scaling, no_fixed_point, norm_recurrence, pointwise, IdentitySetup,
 };
 use super::models::{build, build_rational, Built, ModelName};
+use super::optimizers::{t3_adamw, t3_nesterov, AdamHyper, AdamVariant};
+use super::registry;
 use super::shadow::{t2_root, Boundary, Root};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
@@ -54,13 +56,50 @@ pub struct SuiteConfig {
     pub convention: Convention,
     /// Models to check.
     pub models: Vec<ModelName>,
-    /// Only claims whose id starts with this.
-    pub claim: Option<String>,
+    /// Only these claims (exact ids, resolved from ids and groups by [`registry::select`]).
+    pub claims: Option<Vec<&'static str>>,
+    /// Adam's β₁, β₂, ε, learning rate and weight decay as text (the AdamW claims).
+    pub adam: AdamText,
     /// Arithmetics; None = the default mix.
     pub arithmetics: Option<Vec<Arith>>,
     /// Precisions of the ladder in the default mix.
     pub ladder: Vec<u32>,
 }
+
+/// The AdamW claims' hyper-parameters as text (read exactly in each arithmetic).
+#[derive(Debug, Clone)]
+pub struct AdamText {
+    /// β₁.
+    pub beta1: String,
+    /// β₂ (the exact tier uses 0, where √v = |g| is rational).
+    pub beta2: String,
+    /// ε.
+    pub eps: String,
+    /// Base learning rate of the step-decay schedule.
+    pub lr: String,
+    /// λ (decoupled).
+    pub weight_decay: String,
+}
+
+impl Default for AdamText {
+    /// torch.optim.AdamW's β = (0.9, 0.999) and ε = 1e-8, with η = 1e-2 and λ = 0.1 (a common
+    /// AdamW setting): ηλ = 1e-3 moves Z_t to ~0.6 over 1000 steps, so each control's one change
+    /// is resolvable in f64 (at torch's λ = 0.01, η = 1e-3 the constant-ε control's effect,
+    /// ~ε(1 − Z_t)/√v, stays below the f64 rounding floor on the Rayleigh quotient).
+    fn default() -> Self {
+        AdamText {
+            beta1: "0.9".into(),
+            beta2: "0.999".into(),
+            eps: "1e-8".into(),
+            lr: "1e-2".into(),
+            weight_decay: "0.1".into(),
+        }
+    }
+}
+
+/// Exact AdamW runs: operand sizes roughly square each step (the division by |g| + ε), so 4 steps
+/// (measured: 0.5 s each claim on the Rayleigh quotient; 6 steps did not finish in 13 min).
+pub const ADAM_EXACT_STEPS: usize = 4;
 
 /// The precision ladder of one claim on one model.
 #[derive(Debug, Clone, Serialize)]
@@ -110,11 +149,13 @@ pub struct SuiteReport {
 /// The claims that need γ > 0: at γ = 0 T2's smaller root is α = 0 (Z_t = 0 is no
 /// reparametrization), the Sutskever and PyTorch updates are the same map (the control has no
 /// cause left to fail for), and the buffer that T2-zero-buffer zeroes is never read.
-pub const NEEDS_MOMENTUM: [&str; 4] = [
+pub const NEEDS_MOMENTUM: [&str; 6] = [
     "T2-smaller-root",
     "T2-sutskever",
     "T2-sutskever-same-momentum",
     "T2-zero-buffer",
+    "T3-nesterov",
+    "T3-nesterov-tied",
 ];
 
 /// True when γ = 0 (read exactly).
@@ -153,7 +194,15 @@ struct Job {
 const LADDER: [(ModelName, &[&str], usize); 3] = [
     (
         ModelName::Rayleigh,
-        &["T2", "T2-skewed", "T3-step", "T3-step-skewed", "L6"],
+        &[
+            "T2",
+            "T2-skewed",
+            "T3-step",
+            "T3-step-skewed",
+            "L6",
+            "T3-nesterov",
+            "T3-adamw",
+        ],
         usize::MAX,
     ),
     (ModelName::MlpBn, &["T3-step", "T3-step-skewed"], 50),
@@ -161,11 +210,15 @@ const LADDER: [(ModelName, &[&str], usize); 3] = [
 ];
 
 /// Hyperparameters in the run's arithmetic.
+#[derive(Clone)]
 struct Params<T> {
     lr: T,
     weight_decay: T,
     momentum: T,
     steps: usize,
+    adam: AdamHyper<T>,
+    adam_lr: T,
+    adam_weight_decay: T,
 }
 
 impl<T: Field> Params<T> {
@@ -173,11 +226,25 @@ impl<T: Field> Params<T> {
         let lr = T::parse(&cfg.lr).map_err(|e| e.in_field("--lr"))?;
         let weight_decay = T::parse(&cfg.weight_decay).map_err(|e| e.in_field("--weight-decay"))?;
         let momentum = T::parse(&cfg.momentum).map_err(|e| e.in_field("--momentum"))?;
+        let read = |flag: &str, text: &str| T::parse(text).map_err(|e| e.in_field(flag));
+        let a = &cfg.adam;
         Ok(Params {
             lr,
             weight_decay,
             momentum,
             steps,
+            adam: AdamHyper {
+                beta1: read("--beta1", &a.beta1)?,
+                // √v is exact in rationals only for v = g² (β₂ = 0): docs/MATH.md §3.5.
+                beta2: if T::EXACT {
+                    T::zero()
+                } else {
+                    read("--beta2", &a.beta2)?
+                },
+                eps: read("--eps", &a.eps)?,
+            },
+            adam_lr: read("--adam-lr", &a.lr)?,
+            adam_weight_decay: read("--adam-weight-decay", &a.weight_decay)?,
         })
     }
 }
@@ -186,9 +253,8 @@ fn wants(cfg: &SuiteConfig, id: &str) -> bool {
     if NEEDS_MOMENTUM.contains(&id) && zero_momentum(cfg) {
         return false;
     }
-    cfg.claim
-        .as_ref()
-        .is_none_or(|c| id.starts_with(c.as_str()))
+    debug_assert!(registry::spec(id).is_some(), "{id} is not registered");
+    cfg.claims.as_ref().is_none_or(|c| c.contains(&id))
 }
 
 /// Points for the pointwise identities: θ₀ and two exact perturbations of it.
@@ -228,7 +294,7 @@ fn step_decay<T: Field>(p: &Params<T>) -> Vec<T> {
 
 /// The claims `--arith interval` certifies: the trajectory identities T1–T3, each with the
 /// controls that differ from it in one cause.
-const INTERVAL_IDS: [&str; 9] = [
+const INTERVAL_IDS: [&str; 15] = [
     "T1",
     "T1-skewed",
     "T2",
@@ -238,6 +304,12 @@ const INTERVAL_IDS: [&str; 9] = [
     "T2-sutskever-same-momentum",
     "T3-step",
     "T3-step-skewed",
+    "T3-nesterov",
+    "T3-nesterov-tied",
+    "T3-adamw",
+    "T3-adamw-unshifted-betas",
+    "T3-adamw-constant-eps",
+    "T3-adam-l2",
 ];
 
 /// T2's ids: the claims whose twin needs α, a root of x² − (1 + γ − λη)x + γ.
@@ -415,6 +487,37 @@ fn model_claims<T: Field>(
     if all && wants(cfg, "T3-random") {
         let (lr, wd) = random_schedules(p, cfg.seed);
         out.push(t3(&setup, "random", lr, wd, Expected::Hold)?);
+    }
+    for (id, tied) in [("T3-nesterov", false), ("T3-nesterov-tied", true)] {
+        if allows(id) {
+            out.push(t3_nesterov(
+                &setup,
+                step_decay(p),
+                constant(&p.weight_decay),
+                tied,
+            )?);
+        }
+    }
+    for variant in AdamVariant::ALL {
+        if allows(variant.id()) {
+            let steps = if T::EXACT {
+                p.steps.min(ADAM_EXACT_STEPS)
+            } else {
+                p.steps
+            };
+            let schedule = Params {
+                lr: p.adam_lr.clone(),
+                steps,
+                ..p.clone()
+            };
+            out.push(t3_adamw(
+                &setup,
+                step_decay(&schedule),
+                vec![p.adam_weight_decay.clone(); steps],
+                &p.adam,
+                variant,
+            )?);
+        }
     }
     if all && wants(cfg, "T3-off-by-one") {
         out.push(t3_off_by_one(
@@ -706,7 +809,7 @@ pub fn run_suite(
     if claims.is_empty() {
         return Err(Error::invalid(
             "--claim",
-            cfg.claim.clone().unwrap_or_default(),
+            cfg.claims.as_ref().map(|c| c.join(",")).unwrap_or_default(),
             "no claim matches this selection of claims, models and arithmetic",
         ));
     }
