@@ -599,7 +599,7 @@ fn plain_sgd_runs_the_claims_that_apply() {
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
     let json: serde_json::Value = serde_json::from_str(&ran.stdout).expect("json");
     let skipped = json["skipped"].as_array().expect("skipped");
-    assert_eq!(skipped.len(), 6, "{skipped:?}");
+    assert_eq!(skipped.len(), 7, "{skipped:?}");
     let ids: Vec<&str> = json["claims"]
         .as_array()
         .unwrap()

@@ -43,7 +43,7 @@ pub struct TheoremArgs {
     #[arg(long)]
     pub model: Option<String>,
     /// Only these claims: exact ids and groups, comma separated (e.g. T2,T3-step or t3 or
-    /// controls); groups: all, controls, identities, t1, t2, t3, t4, nesterov, adamw. See
+    /// controls); groups: all, controls, identities, t1, t2, t3, t4, nesterov, adamw, laws. See
     /// --list-claims.
     #[arg(long)]
     pub claim: Option<String>,

@@ -307,7 +307,7 @@ fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
             .unwrap_or_default()
             .as_bytes(),
     )?;
-    let mut csv = String::from("run,epoch,train_loss,train_accuracy,test_loss,test_accuracy,log10_lr,log10_w_norm_sq,log10_effective_lr,angle_deg,agreement,renormalizations\n");
+    let mut csv = String::from("run,epoch,train_loss,train_accuracy,test_loss,test_accuracy,log10_lr,log10_w_norm_sq,log10_effective_lr,angle_deg,agreement,renormalizations,angular_update_rms,angular_update_predicted\n");
     for r in &report.epochs {
         let total = r
             .log10_layer_norm_sq
@@ -316,8 +316,11 @@ fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
             .sum::<f64>()
             .log10()
             + r.log10_layer_norm_sq[0];
+        // The layers' angular updates as their RMS (each layer's own is in train_log.json).
+        let layers = r.angular_update.len().max(1) as f64;
+        let angular = (r.angular_update.iter().map(|a| a * a).sum::<f64>() / layers).sqrt();
         csv.push_str(&format!(
-            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{}\n",
+            "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},{},{:.6e},{:.6e}\n",
             r.run,
             r.epoch,
             r.train_loss,
@@ -329,7 +332,9 @@ fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
             r.log10_effective_lr,
             r.angle_deg,
             r.agreement,
-            r.renormalizations
+            r.renormalizations,
+            angular,
+            r.angular_update_predicted
         ));
     }
     let path = out.join("train_log.csv");

@@ -4,6 +4,7 @@ pub mod claim;
 pub mod equivalence;
 pub mod figure;
 pub mod identities;
+pub mod laws;
 pub mod models;
 pub mod optimizers;
 pub mod registry;

@@ -15,6 +15,9 @@ pub enum Status {
     ProvedBound,
     /// Floats only (an asymptotic or irrational quantity).
     Float,
+    /// A law that holds under a stated premise, with its measured error against an empirical
+    /// tolerance.
+    Prediction,
 }
 
 impl Status {
@@ -24,6 +27,7 @@ impl Status {
             Status::Exact => "exact",
             Status::ProvedBound => "proved bound",
             Status::Float => "float",
+            Status::Prediction => "prediction",
         }
     }
 }
@@ -90,7 +94,7 @@ const fn control(
     }
 }
 
-use Status::{Exact, Float, ProvedBound};
+use Status::{Exact, Float, Prediction, ProvedBound};
 
 /// The registry, in report order.
 pub const CLAIMS: &[ClaimSpec] = &[
@@ -125,10 +129,14 @@ pub const CLAIMS: &[ClaimSpec] = &[
     claim("T4", "t4", "sgd", Float, "§4", &["T4-boundary-slip"], "TEXP's schedule vs the exact twin's, settled per phase"),
     control("T4-boundary-slip", "t4", "sgd", Float, "§4", "TEXP with the boundary factor alpha_I^2 instead of alpha_{I-1} alpha_I"),
     claim("T4-trajectory", "t4", "sgd", ProvedBound, "§4", &[], "TEXP run vs the WD run within the derived first-order bound"),
+    claim("E1-sgd-angular", "laws", "sgd", Prediction, "§3.6", &["E1-sgd-angular-wrong-momentum"], "equilibrium: RMS angular update per step -> sqrt(2 lr wd / (1 + gamma)), within 2%"),
+    control("E1-sgd-angular-wrong-momentum", "laws", "sgd", Prediction, "§3.6", "the same measurement against sqrt(2 lr wd / (1 - gamma))"),
+    claim("E2-adamw-angular", "laws", "adamw", Prediction, "§3.6", &["E2-adamw-angular-no-beta"], "equilibrium: RMS angular update per step -> sqrt(2 lr wd (1 - beta1) / (1 + beta1)), within 15%"),
+    control("E2-adamw-angular-no-beta", "laws", "adamw", Prediction, "§3.6", "the same measurement against sqrt(2 lr wd)"),
 ];
 
 /// The `--claim` groups besides the registry's own: every claim, the negative controls.
-pub const GROUPS: [&str; 9] = [
+pub const GROUPS: [&str; 10] = [
     "all",
     "controls",
     "identities",
@@ -138,6 +146,7 @@ pub const GROUPS: [&str; 9] = [
     "t4",
     "nesterov",
     "adamw",
+    "laws",
 ];
 
 /// The spec of an id (None for an id not in the registry).

@@ -28,6 +28,7 @@ use super::equivalence::{
 use super::identities::{
     equivalent_scaling, no_fixed_point, norm_recurrence, pointwise, IdentitySetup,
 };
+use super::laws::{angular_law, measure, Law, LawParams, ADAMW_STEPS, SGD_STEPS};
 use super::models::{build, build_rational, Built, ModelName};
 use super::optimizers::{t3_adamw, t3_nesterov, AdamHyper, AdamVariant};
 use super::registry;
@@ -149,13 +150,14 @@ pub struct SuiteReport {
 /// The claims that need γ > 0: at γ = 0 T2's smaller root is α = 0 (Z_t = 0 is no
 /// reparametrization), the Sutskever and PyTorch updates are the same map (the control has no
 /// cause left to fail for), and the buffer that T2-zero-buffer zeroes is never read.
-pub const NEEDS_MOMENTUM: [&str; 6] = [
+pub const NEEDS_MOMENTUM: [&str; 7] = [
     "T2-smaller-root",
     "T2-sutskever",
     "T2-sutskever-same-momentum",
     "T2-zero-buffer",
     "T3-nesterov",
     "T3-nesterov-tied",
+    "E1-sgd-angular-wrong-momentum",
 ];
 
 /// True when γ = 0 (read exactly).
@@ -169,6 +171,8 @@ enum Subset {
     Only(&'static [&'static str]),
     Schedule,
     TrainableHead,
+    /// The equilibrium laws (f64, long constant-hyper-parameter runs).
+    Laws,
 }
 
 impl Subset {
@@ -176,7 +180,7 @@ impl Subset {
         match self {
             Subset::All => true,
             Subset::Only(ids) => ids.contains(&id),
-            Subset::Schedule | Subset::TrainableHead => false,
+            Subset::Schedule | Subset::TrainableHead | Subset::Laws => false,
         }
     }
 }
@@ -529,7 +533,52 @@ fn model_claims<T: Field>(
     Ok(out)
 }
 
+/// The models on which the laws' premise (uncorrelated, noise-dominated updates) holds: the
+/// minibatch nets with BN or IN (docs/MATH.md §3.6).
+pub const LAW_MODELS: [ModelName; 3] = [ModelName::MlpBn, ModelName::ConvBn, ModelName::ConvIn];
+
+fn law_job(cfg: &SuiteConfig, model: ModelName) -> Result<Vec<ClaimResult>> {
+    let p = Params::<f64>::read(cfg, 0)?;
+    let built = build::<f64>(model, cfg.seed);
+    let mut out = Vec::new();
+    let name = built.model.name();
+    for (laws, sgd) in [
+        ([Law::Sgd, Law::SgdWrongMomentum], true),
+        ([Law::AdamW, Law::AdamWNoBeta], false),
+    ] {
+        if !laws.iter().any(|l| wants(cfg, l.id())) {
+            continue;
+        }
+        let params = if sgd {
+            LawParams {
+                lr: p.lr,
+                weight_decay: p.weight_decay,
+                momentum: p.momentum,
+                beta2: 0.0,
+                eps: 0.0,
+            }
+        } else {
+            LawParams {
+                lr: p.adam_lr,
+                weight_decay: p.adam_weight_decay,
+                momentum: p.adam.beta1,
+                beta2: p.adam.beta2,
+                eps: p.adam.eps,
+            }
+        };
+        // One run serves the law and its control (the same measurement, another formula).
+        let measured = measure(built.model.as_ref(), &built.theta0, sgd, params)?;
+        for law in laws.into_iter().filter(|l| wants(cfg, l.id())) {
+            out.push(angular_law(&name, law, params, measured));
+        }
+    }
+    Ok(out)
+}
+
 fn real_job<T: Real>(cfg: &SuiteConfig, job: Job, arith: &str) -> Result<Vec<ClaimResult>> {
+    if job.subset == Subset::Laws {
+        return law_job(cfg, job.model);
+    }
     let p = Params::<T>::read(cfg, job.steps)?;
     if job.subset == Subset::Schedule {
         let mut out = Vec::new();
@@ -647,6 +696,25 @@ fn plan(cfg: &SuiteConfig) -> Vec<Job> {
             subset: Subset::Schedule,
             steps,
         });
+        if arith == Arith::F64 {
+            let laws = [
+                "E1-sgd-angular",
+                "E1-sgd-angular-wrong-momentum",
+                "E2-adamw-angular",
+                "E2-adamw-angular-no-beta",
+            ];
+            if laws.iter().any(|id| wants(cfg, id)) {
+                for &model in cfg.models.iter().filter(|m| LAW_MODELS.contains(m)) {
+                    jobs.push(Job {
+                        arith,
+                        model,
+                        subset: Subset::Laws,
+                        // The longest f64 jobs: start them early.
+                        steps: SGD_STEPS + ADAMW_STEPS,
+                    });
+                }
+            }
+        }
     }
     if explicit {
         return jobs;

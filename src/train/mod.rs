@@ -309,6 +309,14 @@ pub struct EpochRecord {
     pub log10_effective_lr: f64,
     /// Angle in degrees between w at the end of this epoch and of the previous one.
     pub angle_deg: f64,
+    /// Per weight tensor: the RMS angle (radians) between w before and after a step, over
+    /// steps sampled evenly through the epoch (docs/MATH.md §3.6).
+    #[serde(default)]
+    pub angular_update: Vec<f64>,
+    /// The equilibrium law's prediction √(2ηλ/(1+γ)) with the WD run's η at the epoch's last
+    /// step (the twins move in the same directions, so it is theirs too).
+    #[serde(default)]
+    pub angular_update_predicted: f64,
     /// Fraction of test predictions equal to the first run's (1 for the first run).
     pub agreement: f64,
     /// Renormalizations so far.

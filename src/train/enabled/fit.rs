@@ -25,6 +25,8 @@ pub struct RunPlan {
     pub weight_decay: f64,
     /// θ₀ ← scale · θ₀.
     pub theta_scale: f64,
+    /// η_t of the run with weight decay (the same for its twins).
+    pub base_lr: Vec<f64>,
 }
 
 fn number(field: &str, text: &str) -> Result<f64> {
@@ -66,6 +68,7 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
             log10_lr: conversion.rows.iter().map(|r| r.lr.log10()).collect(),
             weight_decay: number("--weight-decay", &cfg.weight_decay)?,
             theta_scale: 1.0,
+            base_lr: conversion.rows.iter().map(|r| r.lr).collect(),
         });
     }
     // TEXP is the exact schedule divided by a near-constant factor r; scaling θ₀ by 1/√r absorbs
@@ -88,6 +91,7 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
             .collect(),
         weight_decay: 0.0,
         theta_scale,
+        base_lr: conversion.rows.iter().map(|r| r.lr).collect(),
     })
 }
 
@@ -224,6 +228,16 @@ impl Resident {
         let x = images.index(&[Some(first), Some(channels), Some(rows), Some(cols)]);
         (x, labels)
     }
+}
+
+/// The angle in radians between two tensors as directions, 2·atan2(‖â − b̂‖, ‖â + b̂‖) (stable at
+/// every angle), in f64, on their device.
+fn angle_rad(a: &Tensor, b: &Tensor) -> Tensor {
+    let a = a.to_kind(Kind::Double);
+    let b = b.to_kind(Kind::Double);
+    let a = &a / a.norm();
+    let b = &b / b.norm();
+    (&a - &b).norm().atan2(&(&a + &b).norm()) * 2.0
 }
 
 /// (loss, accuracy, predictions) on a set, in batches, with running statistics.
@@ -375,6 +389,15 @@ pub fn train_run(
         let correct = Tensor::zeros([], (Kind::Double, device));
         let mut count = 0usize;
         let loss_scale = net.loss_scale();
+        // The angular update per weight tensor, on ~32 evenly spaced steps an epoch (each sample
+        // costs a copy of the weights and a few reductions), summed on the device.
+        let sample_every = (iters_per_epoch / 32).max(1);
+        let angle_sq: Vec<Tensor> = net
+            .weights
+            .iter()
+            .map(|_| Tensor::zeros([], (Kind::Double, device)))
+            .collect();
+        let mut samples = 0usize;
         let clock = Instant::now();
         for it in 0..iters_per_epoch {
             let t = epoch * iters_per_epoch + it;
@@ -399,12 +422,24 @@ pub fn train_run(
             });
             count += size;
             let lr = 10f64.powf(plan.log10_lr[t] + log10_lr_scale);
+            let before: Option<Vec<Tensor>> = (it % sample_every == 0)
+                .then(|| net.weights.iter().map(|w| w.detach().copy()).collect());
             for (w, b) in net.weights.iter_mut().zip(buffers.iter_mut()) {
                 let g = match loss_scale {
                     None => w.grad(),
                     Some(scale) => w.grad() / scale,
                 };
                 step(w, b, &g, lr, plan.weight_decay, momentum);
+            }
+            if let Some(before) = before {
+                tch::no_grad(|| {
+                    for ((old, w), acc) in before.iter().zip(&net.weights).zip(&angle_sq) {
+                        let a = angle_rad(old, w);
+                        let mut acc = acc.shallow_clone();
+                        let _ = acc.g_add_(&a.square());
+                    }
+                });
+                samples += 1;
             }
             if !kind.decays() {
                 let norm = net.norms_sq().iter().sum::<f64>().sqrt();
@@ -449,6 +484,15 @@ pub fn train_run(
             log10_layer_norm_sq: norms.iter().map(|n| n.log10() - log10_lr_scale).collect(),
             log10_effective_lr: plan.log10_lr[last_t] + log10_lr_scale - total_norm.log10(),
             angle_deg: angle_deg(&previous, &current),
+            angular_update: angle_sq
+                .iter()
+                .map(|s| (s.double_value(&[]) / samples.max(1) as f64).sqrt())
+                .collect(),
+            angular_update_predicted: (2.0
+                * plan.base_lr[last_t]
+                * number("--weight-decay", &cfg.weight_decay)?
+                / (1.0 + momentum))
+                .sqrt(),
             agreement: 1.0,
             renormalizations,
         });
