@@ -18,7 +18,7 @@ fn q(a: (i64, i64), b: (i64, i64)) -> Quadratic {
 
 /// |x − exact| ≤ u·|exact|, exactly.
 fn within_u(x: &Rational, exact: &Rational, bits: u32) -> bool {
-    let u = explr::theorem::shadow::pow2::<Rational>(-i64::from(bits));
+    let u = explr::optim::shadow::pow2::<Rational>(-i64::from(bits));
     (x.clone() - exact.clone()).abs() <= u * exact.abs()
 }
 
@@ -95,11 +95,11 @@ fn the_papers_alpha_is_exact_in_its_field() {
     let (d, _) = radicand_of(&delta).expect("irrational");
     with_radicand(&d, || {
         let field = |r: &Rational| Quadratic::from_rational(r);
-        let alpha = explr::theorem::shadow::t2_root(
+        let alpha = explr::optim::shadow::t2_root(
             &field(&lr),
             &field(&wd),
             &field(&m),
-            explr::theorem::shadow::Root::Larger,
+            explr::optim::shadow::Root::Larger,
         )
         .unwrap();
         let residual = alpha.square() - field(&b) * alpha.clone() + field(&m);
@@ -176,9 +176,8 @@ fn interval_widths_and_undecided_comparisons() {
         assert!(sum.contains(&Rational::ONE) && sum.width().log2() < -125.0);
         take_undecided();
         // 1/3 vs 1/3 + 2^-140: overlapping enclosures, undecidable at 128 bits.
-        let close = Interval::from_rational(
-            &(ratio(1, 3) + explr::theorem::shadow::pow2::<Rational>(-140)),
-        );
+        let close =
+            Interval::from_rational(&(ratio(1, 3) + explr::optim::shadow::pow2::<Rational>(-140)));
         assert_eq!(third.partial_cmp(&close), None);
         assert_eq!(take_undecided(), 1);
         assert!(third < Interval::from_ratio(1, 2));

@@ -423,7 +423,10 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
     if let Some((r, c)) = report
         .claims
         .iter()
-        .filter(|c| c.expected == Expected::Fail && !c.arith.starts_with("iv"))
+        .filter(|c| {
+            c.expected == Expected::Fail
+                && !matches!(c.tier, Some(crate::scalar::Arith::Interval(_)))
+        })
         .filter_map(|c| c.ratio.map(|r| (r, c)))
         .min_by(|a, b| a.0.log2().total_cmp(&b.0.log2()))
     {

@@ -19,8 +19,8 @@ pub use twins::{twin_rows, TwinOptimizer, TwinRow};
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::optim::shadow::{exact_schedule, texp_schedule, wd_shadow};
 use crate::scalar::{with_precision, Field, Mp};
-use crate::theorem::shadow::{exact_schedule, texp_schedule, wd_shadow};
 
 /// Working precision of the converter.
 pub const PRECISION_BITS: u32 = 192;

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use super::{SchedulePlan, PRECISION_BITS};
 use crate::error::{Error, Result};
+use crate::optim::shadow::{adamw_shadow, nesterov_shadow, nesterov_twin};
 use crate::scalar::{with_precision, Field, Mp};
-use crate::theorem::optimizers::{adamw_shadow, nesterov_shadow, nesterov_twin};
 
 /// One iteration of a twin. Every value is also given as log₁₀, which exists at any size; the
 /// plain value is null when it does not fit an f64.

@@ -268,7 +268,7 @@ mod tests {
             for normalized in [true, false] {
                 let model = LogisticSample::<Mp>::new(3, 24, 5, normalized);
                 let hu = model.hessian_vec(&w, &u, 0).unwrap();
-                let eps = Mp::from_rational(&crate::theorem::shadow::pow2(-60));
+                let eps = Mp::from_rational(&crate::optim::shadow::pow2(-60));
                 let step = |sign: i64| {
                     let shifted = Vector::from_iterator(
                         3,

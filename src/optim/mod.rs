@@ -7,6 +7,7 @@ pub mod adam;
 pub mod nesterov;
 mod schedule;
 mod sgd;
+pub mod shadow;
 
 pub use schedule::{check_milestones, LrSchedule, Schedule};
 pub use sgd::{Convention, Sgd, SgdState};

@@ -396,7 +396,7 @@ impl Real for Interval {
         )
     }
     fn epsilon() -> Self {
-        let e = crate::theorem::shadow::pow2::<Rational>(-(precision() as i64));
+        let e = crate::optim::shadow::pow2::<Rational>(-(precision() as i64));
         Interval::point_rational(&e)
     }
 }

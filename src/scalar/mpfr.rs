@@ -202,7 +202,7 @@ impl Mpfr {
         }
         let (mantissa, exp) = self.0.to_integer_exp()?;
         let m: dashu_int::IBig = mantissa.to_string().parse().ok()?;
-        Some(Rational::from(m) * crate::theorem::shadow::pow2::<Rational>(i64::from(exp)))
+        Some(Rational::from(m) * crate::optim::shadow::pow2::<Rational>(i64::from(exp)))
     }
 }
 
@@ -232,7 +232,7 @@ mod tests {
     fn basic_operations_are_correctly_rounded() {
         for bits in [64u32, 256, 1000] {
             with_precision(bits, || {
-                let u = crate::theorem::shadow::pow2::<Rational>(-i64::from(bits));
+                let u = crate::optim::shadow::pow2::<Rational>(-i64::from(bits));
                 for &(n, d) in &[(1, 3), (7, 10), (-22, 7), (355, 113), (1, 1_000_003)] {
                     let (a, b) = (Mpfr::from_ratio(n, d), Mpfr::from_ratio(d, 17));
                     let (x, y) = (a.to_rational().unwrap(), b.to_rational().unwrap());
@@ -266,7 +266,7 @@ mod tests {
     fn transcendentals_agree_with_dashu() {
         for bits in [64u32, 256, 1000] {
             with_precision(bits, || {
-                let u = crate::theorem::shadow::pow2::<Rational>(4 - i64::from(bits));
+                let u = crate::optim::shadow::pow2::<Rational>(4 - i64::from(bits));
                 for &(n, d) in &[(1, 3), (7, 10), (22, 7), (355, 113), (1, 1_000_003)] {
                     let (a, b) = (Mp::from_ratio(n, d), Mpfr::from_ratio(n, d));
                     let pairs = [

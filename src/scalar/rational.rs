@@ -21,7 +21,7 @@ pub fn ratio(num: i64, den: i64) -> Rational {
 
 /// significand · 2^exponent exactly: the value of a binary float's representation.
 pub fn dyadic(significand: &IBig, exponent: isize) -> Rational {
-    Rational::from(significand.clone()) * crate::theorem::shadow::pow2::<Rational>(exponent as i64)
+    Rational::from(significand.clone()) * crate::optim::shadow::pow2::<Rational>(exponent as i64)
 }
 
 /// Bits of numerator plus denominator: the size an exact run's budget counts.

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::scalar::{Field, Magnitude};
+use crate::scalar::{Arith, Field, Magnitude};
 
 /// What a claim is expected to do: hold, or fail (a negative control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,6 +54,10 @@ pub struct ClaimResult {
     /// Discrepancy per step, for plots.
     #[serde(skip)]
     pub series: Vec<Magnitude>,
+    /// The arithmetic tier that ran it, stamped by the suite (the `arith` label is for people:
+    /// `mp256`, `Q(sqrt 3924001)`; code reads this).
+    #[serde(skip)]
+    pub tier: Option<Arith>,
 }
 
 impl ClaimResult {
@@ -134,6 +138,7 @@ mod tests {
             tolerance_reason: String::new(),
             detail: None,
             series: Vec::new(),
+            tier: None,
         }
     }
 
@@ -171,7 +176,7 @@ mod tests {
             let (tol, reason) = tolerance::<Mp>(1e4, "test");
             assert!((tol.log2() - (1e4f64.log2() - 2048.0)).abs() < 1e-9);
             assert!(reason.contains("3.094e-617"), "{reason}");
-            let half = crate::theorem::shadow::pow2::<Mp>(-2048) * Mp::from_int(5000);
+            let half = crate::optim::shadow::pow2::<Mp>(-2048) * Mp::from_int(5000);
             assert!(within(&half, tol));
             assert!(!within(&(half * Mp::from_int(3)), tol));
         });

@@ -26,15 +26,15 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::claim::{ClaimResult, Expected, RESOLVABLE, SENSITIVITY_BUDGET};
-use super::shadow::{
-    exact_schedule, pow2, shift_for, t1_schedule, t2_buffer_coefficient, t2_root, t2_schedule,
-    texp_prediction, texp_with_boundary, wd_shadow, Boundary, Root, Scaled,
-};
 use crate::error::Result;
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::adam::{self, AdamState, AdamStep};
 use crate::optim::nesterov::{self, NesterovStep};
+use crate::optim::shadow::{
+    exact_schedule, pow2, shift_for, t1_schedule, t2_buffer_coefficient, t2_root, t2_schedule,
+    texp_prediction, texp_with_boundary, wd_shadow, Boundary, Root, Scaled,
+};
 use crate::optim::{Convention, Sgd, SgdState};
 use crate::scalar::{Field, Magnitude, Rational};
 
@@ -410,6 +410,7 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
         tolerance_reason: "exact arithmetic: theta_t = Z_t theta~_t must hold with equality".into(),
         detail: None,
         series: Vec::new(),
+        tier: None,
     };
     if T::NAME == "interval" {
         return certify(setup, &claim, &with_wd, result);
@@ -738,6 +739,7 @@ pub fn t2_zero_buffer<T: Field>(
             "peak angle {peak:.3e} rad at step {peak_at}, final {last:.3e} rad, rate {rate:.6} per step {measured}"
         )),
         series: series.into_iter().map(Magnitude::from_f64).collect(),
+        tier: None,
     })
 }
 
@@ -937,6 +939,7 @@ pub fn t4<T: Field>(
         ),
         detail: Some(format!("{}; spread of the settled factors {spread:.3e}", parts.join("; "))),
         series: ratio.into_iter().map(Magnitude::from_f64).collect(),
+        tier: None,
     })
 }
 

@@ -6,9 +6,9 @@
 use serde::Serialize;
 
 use super::models::{build, ModelName};
-use super::shadow::{exact_schedule, wd_shadow};
 use crate::error::Result;
 use crate::linalg::norm_sq;
+use crate::optim::shadow::{exact_schedule, wd_shadow};
 use crate::optim::{Convention, Schedule, Sgd, SgdState};
 use crate::scalar::Real;
 use crate::sim::{trajectory, Run};

@@ -67,6 +67,7 @@ fn result<T: Field>(
         tolerance_reason: reason,
         detail: None,
         series: Vec::new(),
+        tier: None,
     }
 }
 

@@ -203,6 +203,7 @@ pub fn angular_law(model: &str, law: Law, p: LawParams, m: Measured) -> ClaimRes
             drift
         )),
         series: Vec::new(),
+        tier: None,
     }
 }
 

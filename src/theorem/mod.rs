@@ -8,5 +8,4 @@ pub mod laws;
 pub mod models;
 pub mod optimizers;
 pub mod registry;
-pub mod shadow;
 pub mod suite;

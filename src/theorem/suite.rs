@@ -32,9 +32,9 @@ use super::laws::{angular_law, measure, Law, LawParams, ADAMW_STEPS, SGD_STEPS};
 use super::models::{build, build_rational, Built, ModelName};
 use super::optimizers::{t3_adamw, t3_nesterov, AdamHyper, AdamVariant};
 use super::registry;
-use super::shadow::{t2_root, Boundary, Root};
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
+use crate::optim::shadow::{t2_root, Boundary, Root};
 use crate::optim::{Convention, Schedule};
 use crate::scalar::{with_precision, Arith, Field, Interval, Magnitude, MpRun, Real};
 
@@ -606,7 +606,7 @@ fn real_job<T: Real>(cfg: &SuiteConfig, job: Job, arith: &str) -> Result<Vec<Cla
     // Both as powers of two from log₂ u, so they exist at any precision.
     let log2_u = T::unit_roundoff().log2();
     let fd = (
-        super::shadow::pow2::<T>((log2_u / 3.0).round() as i64),
+        crate::optim::shadow::pow2::<T>((log2_u / 3.0).round() as i64),
         Magnitude::pow2(log2_u * 2.0 / 3.0).times(1e4),
     );
     model_claims(cfg, &built, &p, job.subset, arith, Some(cosine), Some(fd))
@@ -762,18 +762,15 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
     let floats: Vec<&ClaimResult> = claims
         .iter()
         .filter(|c| {
-            (c.arith == "f64" || c.arith.starts_with("mp"))
+            matches!(c.tier, Some(Arith::F64 | Arith::Mp(_)))
                 && c.expected == Expected::Hold
                 && c.id != "T4"
                 && c.id != "T2-zero-buffer"
         })
         .collect();
-    let bits = |a: &str| {
-        if a == "f64" {
-            53
-        } else {
-            a.trim_start_matches("mp").parse().unwrap_or(0)
-        }
+    let bits = |c: &ClaimResult| match c.tier {
+        Some(Arith::Mp(b)) => b,
+        _ => 53,
     };
     for c in &floats {
         if rows
@@ -789,7 +786,7 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
         if same.len() < 2 {
             continue;
         }
-        same.sort_by_key(|d| bits(&d.arith));
+        same.sort_by_key(|d| bits(d));
         // The whole run's maximum, so every rung is measured over the same steps.
         let discrepancies: Vec<Magnitude> = same.iter().map(|d| d.discrepancy).collect();
         let resolved: Vec<bool> = same
@@ -800,7 +797,7 @@ fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
             .iter()
             .zip(&resolved)
             .filter(|(_, r)| **r)
-            .map(|(d, _)| (bits(&d.arith), d.discrepancy))
+            .map(|(d, _)| (bits(d), d.discrepancy))
             .unzip();
         let shrinks = resolved.last() == Some(&true) && ladder_shrinks(&rungs, &kept);
         rows.push(LadderRow {
@@ -852,7 +849,14 @@ pub fn run_suite(
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&i) = order.get(k) else { break };
                 let job = jobs[i];
-                let r = run_job(cfg, job);
+                // Stamp the tier on every verdict: the ladder and the report read it, not the
+                // label.
+                let r = run_job(cfg, job).map(|mut claims| {
+                    for c in &mut claims {
+                        c.tier = Some(job.arith);
+                    }
+                    claims
+                });
                 if let Ok(mut guard) = results.lock() {
                     guard.push((i, r));
                 }

@@ -698,7 +698,7 @@ mod tests {
             steps: 100,
             init: Vector::from_vec(vec![
                 q(1, 1),
-                crate::theorem::shadow::pow2::<Rational>(-2_100_000),
+                crate::optim::shadow::pow2::<Rational>(-2_100_000),
             ]),
             tolerance: 1e-6,
         };

@@ -407,13 +407,12 @@ pub fn train_run(
             let (x, y) = resident.batch_at(&idx, &mut rng);
             let logits = net.forward(&x, true);
             let loss = logits.cross_entropy_for_logits(&y);
-            for w in &mut net.weights {
-                w.zero_grad();
-            }
-            match loss_scale {
-                None => loss.backward(),
-                Some(scale) => (&loss * scale).backward(),
-            }
+            // The gradients returned, not accumulated into .grad: no zeroing pass and no
+            // read-add per parameter (the values are the same: 0 + g = g).
+            let grads = match loss_scale {
+                None => Tensor::run_backward(&[&loss], &net.weights, false, false),
+                Some(scale) => Tensor::run_backward(&[&loss * scale], &net.weights, false, false),
+            };
             tch::no_grad(|| {
                 let mut sum = loss_sum.shallow_clone();
                 let _ = sum.g_add_(&(loss.to_kind(Kind::Double) * size as f64));
@@ -424,10 +423,10 @@ pub fn train_run(
             let lr = 10f64.powf(plan.log10_lr[t] + log10_lr_scale);
             let before: Option<Vec<Tensor>> = (it % sample_every == 0)
                 .then(|| net.weights.iter().map(|w| w.detach().copy()).collect());
-            for (w, b) in net.weights.iter_mut().zip(buffers.iter_mut()) {
+            for ((w, b), g) in net.weights.iter_mut().zip(buffers.iter_mut()).zip(grads) {
                 let g = match loss_scale {
-                    None => w.grad(),
-                    Some(scale) => w.grad() / scale,
+                    None => g,
+                    Some(scale) => g / scale,
                 };
                 step(w, b, &g, lr, plan.weight_decay, momentum);
             }

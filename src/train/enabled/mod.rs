@@ -13,7 +13,7 @@ use super::{
     Trainer,
 };
 use crate::error::{Error, Result};
-use crate::theorem::shadow::{exact_schedule, wd_shadow};
+use crate::optim::shadow::{exact_schedule, wd_shadow};
 
 /// libtorch.
 pub struct Torch;

@@ -1,4 +1,5 @@
-//! The equivalent schedules of docs/MATH.md §3, in any field arithmetic.
+//! The equivalent schedules of docs/MATH.md §3, in any field arithmetic: the schedule mathematics
+//! the verifier (`theorem`), the converter (`convert`) and the trainer (`train`) share.
 //!
 //! - WD shadow (T3): the optimizer on a scalar z with zero loss gradient,
 //!   z₀ = 1, u₀ = 0, u_{t+1} = γ u_t + λ_t z_t, z_{t+1} = z_t − η_t u_{t+1}; Z_t := z_t, and
@@ -318,6 +319,99 @@ pub fn texp_prediction<T: Field>(
         share,
         remainder,
     })
+}
+
+/// Nesterov momentum and AdamW (docs/MATH.md §3.4–§3.5): their WD shadows and the twins'
+/// per-step hyper-parameters.
+/// Nesterov's WD shadow: PyTorch's Nesterov step on a scalar with zero gradient,
+/// z₀ = 1, u₀ = 0, u_{t+1} = γu_t + λ_t z_t, z_{t+1} = z_t − η_t(λ_t z_t + γ u_{t+1}).
+pub fn nesterov_shadow<T: Field>(lr: &[T], weight_decay: &[T], momentum: &T) -> Vec<T> {
+    let (mut z, mut u) = (T::one(), T::zero());
+    let mut out = Vec::with_capacity(lr.len() + 1);
+    out.push(z.clone());
+    for (eta, lambda) in lr.iter().zip(weight_decay) {
+        let d = lambda.clone() * z.clone();
+        u = momentum.clone() * u + d.clone();
+        z -= eta.clone() * (d + momentum.clone() * u.clone());
+        out.push(z.clone());
+    }
+    out
+}
+
+/// The Nesterov twin's coefficients (a_t, b_t, μ_t), docs/MATH.md §3.4:
+/// a_t = η_t / (Z_t² (1 − η_tλ_t)), b_t = η_t(1 + γ)/(Z_t Z_{t+1}) − a_t,
+/// μ_t = Z_{t−1} γ η_t (1/η_{t−1} − λ_{t−1}) b_{t−1} / (Z_{t+1} b_t) (μ₀ = γ: ṽ₀ = 0 is never
+/// multiplied by it). Errors name the flags when a Z_t, 1 − η_tλ_t or b_t is not positive.
+pub fn nesterov_twin<T: Field>(
+    lr: &[T],
+    weight_decay: &[T],
+    momentum: &T,
+    z: &[T],
+) -> Result<(Vec<T>, Vec<T>, Vec<T>)> {
+    let bad = |what: String| {
+        Error::invalid(
+            "--lr and --weight-decay",
+            what,
+            "the Nesterov twin needs Z_t > 0, lr*wd < 1 and a positive look-ahead; lower lr*wd",
+        )
+    };
+    if let Some(t) = z.iter().position(|x| *x <= T::zero()) {
+        return Err(bad(format!("Z_{t} = {:.4e}", z[t].to_f64())));
+    }
+    let one = T::one();
+    let mut a = Vec::with_capacity(lr.len());
+    let mut b = Vec::with_capacity(lr.len());
+    for t in 0..lr.len() {
+        let keep = one.clone() - lr[t].clone() * weight_decay[t].clone();
+        if keep <= T::zero() {
+            return Err(bad(format!(
+                "1 - lr wd = {:.4e} at step {t}",
+                keep.to_f64()
+            )));
+        }
+        let at = lr[t].clone() / (z[t].clone() * z[t].clone() * keep);
+        let total =
+            lr[t].clone() * (one.clone() + momentum.clone()) / (z[t].clone() * z[t + 1].clone());
+        let bt = total - at.clone();
+        if bt <= T::zero() {
+            return Err(bad(format!("b_{t} = {:.4e}", bt.to_f64())));
+        }
+        a.push(at);
+        b.push(bt);
+    }
+    let mut mu = Vec::with_capacity(lr.len());
+    for t in 0..lr.len() {
+        mu.push(if t == 0 {
+            momentum.clone()
+        } else {
+            let c = z[t - 1].clone()
+                * momentum.clone()
+                * lr[t].clone()
+                * (one.clone() / lr[t - 1].clone() - weight_decay[t - 1].clone());
+            c * b[t - 1].clone() / (z[t + 1].clone() * b[t].clone())
+        });
+    }
+    Ok((a, b, mu))
+}
+
+/// AdamW's shadow Z_t = Π_{s<t} (1 − η_s λ_s).
+pub fn adamw_shadow<T: Field>(lr: &[T], weight_decay: &[T]) -> Result<Vec<T>> {
+    let mut z = T::one();
+    let mut out = Vec::with_capacity(lr.len() + 1);
+    out.push(z.clone());
+    for (t, (eta, lambda)) in lr.iter().zip(weight_decay).enumerate() {
+        let keep = T::one() - eta.clone() * lambda.clone();
+        if keep <= T::zero() {
+            return Err(Error::invalid(
+                "--adam-lr and --adam-weight-decay",
+                format!("1 - lr wd = {:.4e} at step {t}", keep.to_f64()),
+                "AdamW's decay factor must stay positive",
+            ));
+        }
+        z *= keep;
+        out.push(z.clone());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
