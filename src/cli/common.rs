@@ -88,3 +88,18 @@ pub fn fmt_sci(x: f64, digits: usize) -> String {
         "-".into()
     }
 }
+
+/// Adam's β₁, β₂ and ε as exact text, shared by `verify theorem` (the AdamW claims) and
+/// `verify schedule --optimizer adamw`.
+#[derive(Debug, clap::Args, Clone)]
+pub struct AdamFlags {
+    /// Adam's β₁.
+    #[arg(long, default_value = "0.9")]
+    pub beta1: String,
+    /// Adam's β₂ (`verify theorem`'s exact tier runs β₂ = 0, where √v = |g| is rational).
+    #[arg(long, default_value = "0.999")]
+    pub beta2: String,
+    /// Adam's ε.
+    #[arg(long, default_value = "1e-8")]
+    pub eps: String,
+}

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::common::Outcome;
+use super::common::{AdamFlags, Outcome};
 use crate::convert::{
     convert, twin_rows, BaseSchedule, Conversion, Kind, SchedulePlan, TwinOptimizer, TwinRow,
 };
@@ -86,15 +86,9 @@ pub struct ScheduleArgs {
     /// their exact twin's per-step hyper-parameters (--kind applies to sgd).
     #[arg(long, value_enum, default_value = "sgd")]
     pub optimizer: Optimizer,
-    /// AdamW's β₁.
-    #[arg(long, default_value = "0.9")]
-    pub beta1: String,
-    /// AdamW's β₂.
-    #[arg(long, default_value = "0.999")]
-    pub beta2: String,
-    /// AdamW's ε.
-    #[arg(long, default_value = "1e-8")]
-    pub eps: String,
+    /// --beta1, --beta2, --eps of --optimizer adamw.
+    #[command(flatten)]
+    pub adam: AdamFlags,
     /// exact (T3 WD shadow) or texp (T4 tapered exponential).
     #[arg(long, default_value = "texp")]
     pub kind: String,
@@ -359,7 +353,7 @@ fn render_twin(rows: &[TwinRow], args: &ScheduleArgs) -> anyhow::Result<String> 
                     args.lr,
                     args.weight_decay,
                     if adamw {
-                        format!(", betas ({}, {}), eps {}", args.beta1, args.beta2, args.eps)
+                        format!(", betas ({}, {}), eps {}", args.adam.beta1, args.adam.beta2, args.adam.eps)
                     } else {
                         format!(", momentum {}", args.momentum)
                     },
@@ -405,9 +399,9 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<Outcome> {
     if args.optimizer != Optimizer::Sgd {
         let optimizer = match args.optimizer {
             Optimizer::Adamw => TwinOptimizer::AdamW {
-                beta1: args.beta1.clone(),
-                beta2: args.beta2.clone(),
-                eps: args.eps.clone(),
+                beta1: args.adam.beta1.clone(),
+                beta2: args.adam.beta2.clone(),
+                eps: args.adam.eps.clone(),
             },
             _ => TwinOptimizer::Nesterov,
         };

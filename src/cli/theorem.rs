@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::common::{progress_bar, Outcome};
+use super::common::{progress_bar, AdamFlags, Outcome};
 use super::output::say;
 use crate::budget;
 use crate::error::{Error, Result};
@@ -51,15 +51,9 @@ pub struct TheoremArgs {
     /// Markdown table and exit.
     #[arg(long)]
     pub list_claims: bool,
-    /// AdamW claims: β₁.
-    #[arg(long, default_value = "0.9")]
-    pub beta1: String,
-    /// AdamW claims: β₂ (the exact tier runs β₂ = 0, where √v = |g| is rational).
-    #[arg(long, default_value = "0.999")]
-    pub beta2: String,
-    /// AdamW claims: ε.
-    #[arg(long, default_value = "1e-8")]
-    pub eps: String,
+    /// --beta1, --beta2, --eps of the AdamW claims.
+    #[command(flatten)]
+    pub adam: AdamFlags,
     /// AdamW claims: base learning rate of the step-decay schedule.
     #[arg(long, default_value = "1e-2")]
     pub adam_lr: String,
@@ -234,9 +228,9 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
             .map(crate::theorem::registry::select)
             .transpose()?,
         adam: AdamText {
-            beta1: args.beta1.clone(),
-            beta2: args.beta2.clone(),
-            eps: args.eps.clone(),
+            beta1: args.adam.beta1.clone(),
+            beta2: args.adam.beta2.clone(),
+            eps: args.adam.eps.clone(),
             lr: args.adam_lr.clone(),
             weight_decay: args.adam_weight_decay.clone(),
         },
