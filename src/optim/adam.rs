@@ -188,6 +188,11 @@ mod tests {
             ..w.clone()
         };
         assert_eq!(step(&l2, &g, &state).unwrap().params[0], r(2, 1) + r(4, 45));
+        // β₂ = 3/4 (the second correction no longer 1, so √v/√c₂ is exercised), λ = 0, ε = 0:
+        // m = −3/2, v = 9/4, √v/√(1/4) = 3, step size (1/10)/(1/2): θ' = 2 + (1/5)(3/2)/3 = 21/10.
+        let b2q = r(3, 4);
+        let plain = AdamStep::torch(r(1, 10), r(0, 1), Decay::Decoupled, (&b1, &b2q), r(0, 1), 0);
+        assert_eq!(step(&plain, &g, &state).unwrap().params[0], r(21, 10));
         // Step 1 uses the corrections 1 − β^2: m̂ = m/(3/4).
         assert_eq!(bias_corrections(&b1, &r(1, 3), 1), (r(3, 4), r(8, 9)));
         // No exact root of v = 2/3 · 9 in the rationals: an error, not a guess.
