@@ -217,6 +217,9 @@ fn theorem_bad_input_exit_2() {
             "--claim",
         ),
         (&["--convention", "nesterov"], "--convention"),
+        (&["--adam-lr", "0"], "--adam-lr"),
+        (&["--adam-weight-decay", "-1"], "--adam-weight-decay"),
+        (&["--beta1", "nan"], "--beta1"),
         (&["--exact-steps", "40"], "--exact-steps"),
     ];
     common::assert_bad_input(&["theorem", "--no-plots"], cases);

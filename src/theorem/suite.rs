@@ -931,6 +931,16 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
             "must be positive",
         ));
     }
+    // The AdamW claims: a positive η and λ (with λ = 0 every control would equal its claim).
+    for (flag, text) in [
+        ("--adam-lr", &cfg.adam.lr),
+        ("--adam-weight-decay", &cfg.adam.weight_decay),
+    ] {
+        let value = crate::scalar::parse_rational(text).map_err(|e| e.in_field(flag))?;
+        if value <= zero {
+            return Err(Error::invalid(flag, text, "must be positive"));
+        }
+    }
     let one = Rational::from_int(1);
     if p.momentum < zero || p.momentum >= one {
         return Err(Error::invalid(
