@@ -212,6 +212,16 @@ fn wd_run<T: Field>(
     let batches = setup.model.batches().max(1);
     let mut state = SgdState::new(jiggle(setup.theta0.clone()), None);
     let mut adam = AdamState::new(state.params.clone());
+    // The twin's η̃_t and Z_t are products of t rounded factors (and of a rounded root): a
+    // coherent relative error up to about 2(t+1)u, which the same bias on η_t mirrors.
+    let biased = |eta: &T, t: usize| {
+        if perturb {
+            eta.clone()
+                * (T::one() + T::from_int(2 * (t as i64 + 1)) * two_u.clone() / T::from_int(2))
+        } else {
+            eta.clone()
+        }
+    };
     let mut out = Vec::with_capacity(lr.len() + 1);
     out.push(state.params.clone());
     for (t, (eta, lambda)) in lr.iter().zip(wd).enumerate() {
@@ -221,14 +231,8 @@ fn wd_run<T: Field>(
         {
             let g = setup.model.gradient(&adam.params, t % batches);
             undecided_at::<T>(setup, t)?;
-            let eta = if perturb {
-                eta.clone()
-                    * (T::one() + T::from_int(2 * (t as i64 + 1)) * two_u.clone() / T::from_int(2))
-            } else {
-                eta.clone()
-            };
             let hp = AdamStep::torch(
-                eta,
+                biased(eta, t),
                 lambda.clone(),
                 *decay,
                 (&betas.0, &betas.1),
@@ -242,14 +246,7 @@ fn wd_run<T: Field>(
         }
         let g = setup.model.gradient(&state.params, t % batches);
         undecided_at::<T>(setup, t)?;
-        // The twin's η̃_t and Z_t are products of t rounded factors (and of a rounded root):
-        // a coherent relative error up to about 2(t+1)u, which the same bias on η_t mirrors.
-        let eta = if perturb {
-            eta.clone()
-                * (T::one() + T::from_int(2 * (t as i64 + 1)) * two_u.clone() / T::from_int(2))
-        } else {
-            eta.clone()
-        };
+        let eta = biased(eta, t);
         state = match rule {
             Rule::Nesterov { .. } => {
                 nesterov::torch_step(&eta, lambda, &setup.momentum, &g, &state)
