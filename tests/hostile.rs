@@ -135,6 +135,19 @@ fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
         ),
         (
             vec![
+                "schedule",
+                "--no-plots",
+                "--optimizer",
+                "adamw",
+                "--epochs",
+                "3",
+                "--iters-per-epoch",
+                "10",
+            ],
+            vec!["--beta1", "--beta2", "--eps", "--lr", "--weight-decay"],
+        ),
+        (
+            vec![
                 "run",
                 "scenarios/toy_quadratic.toml",
                 "--no-plots",
@@ -178,6 +191,9 @@ fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
                 "--renorm-threshold",
                 "--eps",
                 "--equivalence-steps",
+                "--beta1",
+                "--beta2",
+                "--adam-eps",
             ],
         ),
     ]

@@ -103,3 +103,14 @@ pub struct AdamFlags {
     #[arg(long, default_value = "1e-8")]
     pub eps: String,
 }
+
+impl AdamFlags {
+    /// The flags as the optimizer's text triple.
+    pub fn text(&self) -> crate::optim::adam::AdamText {
+        crate::optim::adam::AdamText {
+            beta1: self.beta1.clone(),
+            beta2: self.beta2.clone(),
+            eps: self.eps.clone(),
+        }
+    }
+}

@@ -89,13 +89,15 @@ spec!(ScheduleSpec {
     lr: Exact, weight_decay: Exact, momentum: Exact, iters_per_epoch: u64, epochs: u64,
     schedule: String, milestones: Vec<u64>, decay_factor: Exact, min_lr: Exact,
     warmup_epochs: u64, csv: String, conversion: String, format: String, every: u64,
+    optimizer: String, beta1: Exact, beta2: Exact, eps: Exact,
 });
 
 spec!(TrainSpec {
     model: String, norm: String, groups: u64, data: String, epochs: u64, batch_size: u64,
     iters_per_epoch: u64, lr: Exact, weight_decay: Exact, momentum: Exact, milestones: Vec<u64>,
     decay_factor: Exact, compare: Vec<String>, device: String, seed: u64, no_augment: bool,
-    renorm_threshold: f64, eps: f64,
+    renorm_threshold: f64, eps: f64, optimizer: String, beta1: Exact, beta2: Exact,
+    adam_eps: Exact,
 });
 
 /// A parsed scenario file.
@@ -247,6 +249,10 @@ impl Scenario {
                 push(&mut a, "kind", s.conversion.clone());
                 push(&mut a, "format", s.format.clone());
                 push(&mut a, "every", num(&s.every));
+                push(&mut a, "optimizer", s.optimizer.clone());
+                push(&mut a, "beta1", text(&s.beta1));
+                push(&mut a, "beta2", text(&s.beta2));
+                push(&mut a, "eps", text(&s.eps));
             }
             Scenario::Train(s) => {
                 a.push("train".into());
@@ -267,6 +273,10 @@ impl Scenario {
                 push(&mut a, "seed", num(&s.seed));
                 push(&mut a, "renorm-threshold", num(&s.renorm_threshold));
                 push(&mut a, "eps", num(&s.eps));
+                push(&mut a, "optimizer", s.optimizer.clone());
+                push(&mut a, "beta1", text(&s.beta1));
+                push(&mut a, "beta2", text(&s.beta2));
+                push(&mut a, "adam-eps", text(&s.adam_eps));
                 if s.no_augment == Some(true) {
                     a.push("--no-augment".into());
                 }

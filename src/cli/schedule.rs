@@ -367,11 +367,11 @@ fn render_twin(rows: &[TwinRow], args: &ScheduleArgs) -> anyhow::Result<String> 
             for r in shown {
                 let tail = if adamw {
                     format!(
-                        "{},{},{},{:.12}",
+                        "{},{},{},{}",
                         cell(r.beta1),
                         cell(r.beta2),
                         cell(r.eps),
-                        r.log10_eps.unwrap_or(f64::NAN)
+                        r.log10_eps.map(|l| format!("{l:.12}")).unwrap_or_default()
                     )
                 } else {
                     format!("{},{}", cell(r.momentum), cell(r.look_ahead))
@@ -398,11 +398,7 @@ pub fn run(args: ScheduleArgs) -> anyhow::Result<Outcome> {
     let (plan, kind) = plan(&args)?;
     if args.optimizer != Optimizer::Sgd {
         let optimizer = match args.optimizer {
-            Optimizer::Adamw => TwinOptimizer::AdamW {
-                beta1: args.adam.beta1.clone(),
-                beta2: args.adam.beta2.clone(),
-                eps: args.adam.eps.clone(),
-            },
+            Optimizer::Adamw => TwinOptimizer::AdamW(args.adam.text()),
             _ => TwinOptimizer::Nesterov,
         };
         let rows = twin_rows(&plan, &optimizer)?;

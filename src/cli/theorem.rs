@@ -9,11 +9,11 @@ use super::output::say;
 use crate::budget;
 use crate::error::{Error, Result};
 use crate::optim::Convention;
-use crate::scalar::Arith;
+use crate::scalar::{Arith, ArithName};
 use crate::theorem::claim::Expected;
 use crate::theorem::figure::norm_growth;
 use crate::theorem::models::ModelName;
-use crate::theorem::suite::{run_suite, AdamText, SuiteConfig, SuiteReport};
+use crate::theorem::suite::{run_suite, AdamClaims, SuiteConfig, SuiteReport};
 
 /// Arguments of `verify theorem`.
 #[derive(Debug, Args, Clone)]
@@ -30,14 +30,14 @@ pub struct TheoremArgs {
     #[arg(long, default_value_t = 8)]
     pub max_exact_steps: usize,
     /// Only this arithmetic (f64, mp, rational); default: f64 + rational + the mp ladder.
-    #[arg(long)]
-    pub arith: Option<String>,
+    #[arg(long, value_enum)]
+    pub arith: Option<ArithName>,
     /// Bits of the mp ladder (comma separated); with --arith mp, the precisions to run.
     #[arg(long, default_value = "128,256,512")]
     pub precision: String,
     /// Momentum convention of the runs.
-    #[arg(long, default_value = "pytorch")]
-    pub convention: String,
+    #[arg(long, value_enum, default_value = "pytorch")]
+    pub convention: Convention,
     /// Models (comma separated): rayleigh, toy-quadratic, toy-population, toy-sample, mlp-bn,
     /// mlp-ln, mlp-gn, conv-bn, conv-in, mlp-bn-trainable-head; default: all.
     #[arg(long)]
@@ -126,7 +126,7 @@ fn precisions(text: &str) -> Result<Vec<u32>> {
                     "expected bits as whole numbers, e.g. 128,256",
                 )
             })?;
-            Arith::from_name("mp", bits)?;
+            Arith::new(ArithName::Mp, bits)?;
             if bits < MIN_THEOREM_PRECISION {
                 return Err(Error::invalid(
                     "--precision",
@@ -172,11 +172,11 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
         ));
     }
     let ladder = precisions(&args.precision)?;
-    let arithmetics = match args.arith.as_deref() {
+    let arithmetics = match args.arith {
         None => None,
-        Some("mp") => Some(ladder.iter().map(|&b| Arith::Mp(b)).collect()),
-        Some("interval") => Some(ladder.iter().map(|&b| Arith::Interval(b)).collect()),
-        Some(name) => Some(vec![Arith::from_name(name, 256)?]),
+        Some(ArithName::Mp) => Some(ladder.iter().map(|&b| Arith::Mp(b)).collect()),
+        Some(ArithName::Interval) => Some(ladder.iter().map(|&b| Arith::Interval(b)).collect()),
+        Some(name) => Some(vec![Arith::new(name, 256)?]),
     };
     let mut models = match &args.model {
         None => ModelName::ALL.to_vec(),
@@ -195,7 +195,7 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
     if args.model.is_none() {
         models.push(ModelName::MlpBnTrainableHead);
     }
-    if args.arith.as_deref() == Some("interval") {
+    if args.arith == Some(ArithName::Interval) {
         // The population toy's quadrature has no rigorous error bound: nothing about it can be
         // certified. Named, it is refused; in the default set, left out.
         if args.model.is_some() && models.contains(&ModelName::ToyPopulation) {
@@ -220,17 +220,15 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
         weight_decay: args.weight_decay.clone(),
         momentum: args.momentum.clone(),
         seed: args.seed,
-        convention: Convention::from_name(&args.convention)?,
+        convention: args.convention,
         models,
         claims: args
             .claim
             .as_deref()
             .map(crate::theorem::registry::select)
             .transpose()?,
-        adam: AdamText {
-            beta1: args.adam.beta1.clone(),
-            beta2: args.adam.beta2.clone(),
-            eps: args.adam.eps.clone(),
+        adam: AdamClaims {
+            hyper: args.adam.text(),
             lr: args.adam_lr.clone(),
             weight_decay: args.adam_weight_decay.clone(),
         },

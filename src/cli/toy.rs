@@ -9,7 +9,7 @@ use super::common::{fmt_num, fmt_sci, number, progress_bar, vector, Outcome};
 use super::output::say;
 use crate::budget::{self, time_limit, Deadline};
 use crate::error::{Error, Result};
-use crate::scalar::{with_precision, Arith, Field, Interval, MpRun, Real};
+use crate::scalar::{with_precision, Arith, ArithName, Field, Interval, MpRun, Real};
 use crate::toy::models::{
     logistic_models, logistic_stability_limit, quadratic_models, quadratic_stability_limit,
     RegimeModel, ToyData,
@@ -52,8 +52,8 @@ pub struct ToyArgs {
     pub seed: u64,
     /// Arithmetic: f64, mp (arbitrary precision), rational (exact), or interval (certified
     /// enclosures: the sample form and the companion toy).
-    #[arg(long, default_value = "f64")]
-    pub arith: String,
+    #[arg(long, value_enum, default_value = "f64")]
+    pub arith: ArithName,
     /// Mantissa bits for --arith mp and --arith interval.
     #[arg(long, default_value_t = 256)]
     pub precision: u32,
@@ -195,7 +195,7 @@ fn interval_refused(args: &ToyArgs, arith: Arith) -> Result<Arith> {
 
 /// The run's budget, checked before anything is parsed into numbers or allocated.
 fn check_budget(args: &ToyArgs) -> Result<()> {
-    interval_refused(args, Arith::from_name(&args.arith, args.precision)?)?;
+    interval_refused(args, Arith::new(args.arith, args.precision)?)?;
     if args.steps == 0 {
         return Err(Error::invalid("--steps", 0, "must be at least 1"));
     }
@@ -237,7 +237,7 @@ fn check_budget(args: &ToyArgs) -> Result<()> {
         )?;
     }
     time_limit(args.time_limit)?;
-    if args.arith == "rational" {
+    if args.arith == ArithName::Rational {
         budget::at_most(
             "--init entries",
             dim,
@@ -305,7 +305,7 @@ pub fn validate(args: &ToyArgs) -> Result<()> {
 /// Runs the toy and returns its report (no printing, no plots).
 pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
     check_budget(args)?;
-    let arith = interval_refused(args, Arith::from_name(&args.arith, args.precision)?)?;
+    let arith = interval_refused(args, Arith::new(args.arith, args.precision)?)?;
     let args = args.clone();
     let report = match (arith, args.loss) {
         (Arith::Rational, ToyLoss::Logistic) => {

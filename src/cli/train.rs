@@ -8,9 +8,16 @@ use super::common::{progress_bar, Outcome};
 use super::output::say;
 use crate::error::{Error, Result};
 use crate::train::{
-    backend, Autocast, DataSource, DeviceChoice, HeadChoice, ModelKind, NormChoice, RunKind,
-    TrainConfig, TrainReport,
+    backend, Autocast, DataSource, DeviceChoice, HeadChoice, HeadName, ModelKind, NormChoice,
+    NormName, Optimizer, RunKind, TrainConfig, TrainReport,
 };
+
+fn optimizer_name(o: Optimizer) -> &'static str {
+    match o {
+        Optimizer::Sgd => "sgd",
+        Optimizer::AdamW => "adamw",
+    }
+}
 
 /// Arguments of `verify train`.
 #[derive(Debug, Args, Clone)]
@@ -19,14 +26,14 @@ pub struct TrainArgs {
     /// Network: preresnet32 (any depth 6n+2) or convnet.
     #[arg(long, default_value = "preresnet32")]
     pub model: String,
-    /// Normalization: bn, gn or ln (no affine parameters).
-    #[arg(long, default_value = "bn")]
-    pub norm: String,
+    /// Normalization (no affine parameters).
+    #[arg(long, value_enum, default_value = "bn")]
+    pub norm: NormName,
     /// Output layer: bn (trainable, then BatchNorm without affine, times --temperature),
     /// normalized (trainable, weight-normalized, times --temperature) or frozen (the paper's:
     /// fixed at initialization). Each keeps the loss scale invariant in every trained weight.
-    #[arg(long, default_value = "bn")]
-    pub head: String,
+    #[arg(long, value_enum, default_value = "bn")]
+    pub head: HeadName,
     /// Fixed temperature τ of the trainable heads (default: 1 for bn, 32 for normalized).
     #[arg(long)]
     pub temperature: Option<f64>,
@@ -62,13 +69,27 @@ pub struct TrainArgs {
     /// Step-decay divisor.
     #[arg(long, default_value = "10")]
     pub decay_factor: String,
-    /// Runs to train from one θ₀ on one batch order: step, texp, exact, fixed, exp, cosine,
-    /// cosine-exact.
-    #[arg(long, default_value = "step,texp")]
-    pub compare: String,
-    /// auto, cpu or cuda.
-    #[arg(long, default_value = "auto")]
-    pub device: String,
+    /// Runs to train from one θ₀ on one batch order, comma separated (default: step,texp for
+    /// sgd, adamw,adamw-twin for adamw). Each run belongs to one optimizer: step, texp, exact,
+    /// fixed, exp, cosine, cosine-exact to sgd; adamw, adamw-twin to adamw.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub compare: Vec<RunKind>,
+    /// The optimizer: sgd (momentum, coupled weight decay) or adamw (decoupled decay; its twin
+    /// is Adam without weight decay with per-step betas, eps and LR, docs/MATH.md §3.5).
+    #[arg(long, value_enum, default_value = "sgd")]
+    pub optimizer: Optimizer,
+    /// Adam's β₁ (the adamw runs).
+    #[arg(long, default_value = "0.9")]
+    pub beta1: String,
+    /// Adam's β₂.
+    #[arg(long, default_value = "0.999")]
+    pub beta2: String,
+    /// Adam's ε (--eps is the normalization's).
+    #[arg(long, default_value = "1e-8")]
+    pub adam_eps: String,
+    /// Where to compute.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
     /// Seed of initialization, batch order and augmentation.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -96,20 +117,22 @@ pub struct TrainArgs {
     pub threads: Option<usize>,
     /// Arithmetic of the convolutions: off (f32), bf16, or fp16 (static loss scale 1024).
     /// Master weights, the update, normalizations, head and loss stay f32.
-    #[arg(long, default_value = "off")]
-    pub autocast: String,
+    #[arg(long, value_enum, default_value = "off")]
+    pub autocast: Autocast,
     /// Weights and activations in channels-last (NHWC) memory order (faster convolutions on
     /// tensor-core GPUs; the same arithmetic up to summation order).
     #[arg(long)]
     pub channels_last: bool,
-    /// Only check T3 on a small BN conv net in f64 on the CPU (K steps) and report.
+    /// Only check the equivalence (T3 for sgd, T3-adamw for adamw) on a small BN conv net in f64
+    /// on the CPU (K steps) and report.
     #[arg(long)]
     pub check_equivalence: bool,
     /// K for --check-equivalence.
     #[arg(long, default_value_t = 20)]
     pub equivalence_steps: usize,
-    /// With --check-equivalence: shift the exact schedule by one step (a negative control that
-    /// must be reported as failing).
+    /// With --check-equivalence: get one thing of the twin wrong (a negative control that must
+    /// be reported as failing): sgd shifts its schedule by one step, adamw leaves its betas
+    /// unshifted.
     #[arg(long)]
     pub negative_control: bool,
     /// Print JSON.
@@ -134,22 +157,8 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         ));
     }
     let model = ModelKind::parse(&args.model)?;
-    let norm = match args.norm.as_str() {
-        "bn" => NormChoice::Batch,
-        "ln" => NormChoice::Layer,
-        "gn" => {
-            if args.groups == 0 || 16 % args.groups != 0 {
-                return Err(Error::invalid(
-                    "--groups",
-                    args.groups,
-                    "must divide 16 (the narrowest layer)",
-                ));
-            }
-            NormChoice::Group(args.groups)
-        }
-        other => return Err(Error::invalid("--norm", other, "expected bn, gn or ln")),
-    };
-    let head = HeadChoice::parse(&args.head, args.temperature)?;
+    let norm = NormChoice::new(args.norm, args.groups)?;
+    let head = HeadChoice::new(args.head, args.temperature)?;
     let data = DataSource::parse(&args.data)?;
     if let DataSource::Cifar10(dir) | DataSource::Mnist(dir) | DataSource::FashionMnist(dir) = &data
     {
@@ -227,23 +236,47 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
     if let Some(&last) = milestones.last() {
         crate::budget::at_most("--milestones", last as u64, 100_000, "epochs")?;
     }
-    let runs: Vec<RunKind> = args
-        .compare
-        .split(',')
-        .map(|r| RunKind::parse(r.trim()))
-        .collect::<Result<_>>()?;
-    let device = match args.device.as_str() {
-        "auto" => DeviceChoice::Auto,
-        "cpu" => DeviceChoice::Cpu,
-        "cuda" => DeviceChoice::Cuda,
-        other => {
-            return Err(Error::invalid(
-                "--device",
-                other,
-                "expected auto, cpu or cuda",
-            ))
-        }
+    let runs = if args.compare.is_empty() {
+        args.optimizer.default_runs()
+    } else {
+        args.compare.clone()
     };
+    if let Some(other) = runs.iter().find(|r| r.optimizer() != args.optimizer) {
+        return Err(Error::invalid(
+            "--compare",
+            other.name(),
+            format!(
+                "is a run of --optimizer {}, not {}",
+                optimizer_name(other.optimizer()),
+                optimizer_name(args.optimizer)
+            ),
+        ));
+    }
+    let adam = crate::optim::adam::AdamText {
+        beta1: args.beta1.clone(),
+        beta2: args.beta2.clone(),
+        eps: args.adam_eps.clone(),
+    };
+    // Checked whatever the optimizer: a bad value is refused even where it would be unused.
+    {
+        let read = |flag: &str, text: &str| {
+            crate::scalar::parse_rational(text).map_err(|e| e.in_field(flag))
+        };
+        let eps = read("--adam-eps", &adam.eps)?;
+        if eps < crate::scalar::Rational::ZERO {
+            return Err(Error::invalid(
+                "--adam-eps",
+                &adam.eps,
+                "must be non-negative",
+            ));
+        }
+        crate::optim::adam::check_hyperparameters(
+            &read("--beta1", &adam.beta1)?,
+            &read("--beta2", &adam.beta2)?,
+            &eps,
+        )?;
+    }
+    let device = args.device;
     if !(args.renorm_threshold > 1.0 && args.renorm_threshold.is_finite()) {
         return Err(Error::invalid(
             "--renorm-threshold",
@@ -266,9 +299,10 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
         }
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let autocast = Autocast::parse(&args.autocast)?;
     Ok(TrainConfig {
-        autocast,
+        autocast: args.autocast,
+        optimizer: args.optimizer,
+        adam,
         channels_last: args.channels_last,
         threads,
         model,
@@ -345,8 +379,12 @@ fn write_logs(report: &TrainReport, out: &std::path::Path) -> Result<()> {
 pub fn run(args: TrainArgs) -> anyhow::Result<Outcome> {
     let trainer = backend();
     if args.check_equivalence {
-        let report =
-            trainer.check_equivalence(args.equivalence_steps, args.seed, args.negative_control)?;
+        let report = trainer.check_equivalence(
+            args.equivalence_steps,
+            args.seed,
+            args.negative_control,
+            args.optimizer,
+        )?;
         if args.json {
             say!("{}", serde_json::to_string(&report)?);
         } else {

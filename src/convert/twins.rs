@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::{SchedulePlan, PRECISION_BITS};
 use crate::error::{Error, Result};
+use crate::optim::adam::AdamText;
 use crate::optim::shadow::{adamw_shadow, nesterov_shadow, nesterov_twin};
 use crate::scalar::{with_precision, Field, Mp};
 
@@ -42,7 +43,7 @@ pub struct TwinRow {
     /// AdamW: the twin's ε_t = ε Z_t (null below f64's range; see log10_eps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eps: Option<f64>,
-    /// AdamW: log₁₀ ε_t.
+    /// AdamW: log₁₀ ε_t (null for ε = 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log10_eps: Option<f64>,
 }
@@ -53,14 +54,7 @@ pub enum TwinOptimizer {
     /// PyTorch Nesterov SGD with the plan's momentum.
     Nesterov,
     /// AdamW with these (β₁, β₂, ε) as text.
-    AdamW {
-        /// β₁.
-        beta1: String,
-        /// β₂.
-        beta2: String,
-        /// ε.
-        eps: String,
-    },
+    AdamW(AdamText),
 }
 
 fn plain(x: &Mp) -> Option<f64> {
@@ -109,7 +103,7 @@ pub fn twin_rows(plan: &SchedulePlan, optimizer: &TwinOptimizer) -> Result<Vec<T
                     })
                     .collect())
             }
-            TwinOptimizer::AdamW { beta1, beta2, eps } => {
+            TwinOptimizer::AdamW(AdamText { beta1, beta2, eps }) => {
                 let read = |flag: &str, text: &str| Mp::parse(text).map_err(|e| e.in_field(flag));
                 let (b1, b2, e) = (
                     read("--beta1", beta1)?,
@@ -138,7 +132,8 @@ pub fn twin_rows(plan: &SchedulePlan, optimizer: &TwinOptimizer) -> Result<Vec<T
                             beta1: Some(s1.to_f64()),
                             beta2: Some(s2.to_f64()),
                             eps: plain(&eps_t),
-                            log10_eps: Some(eps_t.log10_abs()),
+                            // None for ε = 0 (its log₁₀ is −∞, never printed).
+                            log10_eps: Some(eps_t.log10_abs()).filter(|l| l.is_finite()),
                             ..row(t, &lr_t, &z[t])
                         }
                     })
@@ -174,11 +169,7 @@ mod tests {
     /// (docs/MATH.md §3.4): the look-ahead exceeds the momentum.
     #[test]
     fn twins_match_hand_values() {
-        let adam = TwinOptimizer::AdamW {
-            beta1: "0.9".into(),
-            beta2: "0.999".into(),
-            eps: "1e-8".into(),
-        };
+        let adam = TwinOptimizer::AdamW(AdamText::default());
         let rows = twin_rows(&plan("0.01", "0.1"), &adam).unwrap();
         assert_eq!(rows.len(), 40);
         let keep = 1.0 - 1e-3;

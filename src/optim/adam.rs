@@ -40,6 +40,28 @@ impl<T: Field> AdamState<T> {
     }
 }
 
+/// Adam's β₁, β₂ and ε as exact text (each arithmetic reads it exactly); the defaults are
+/// torch.optim.Adam's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AdamText {
+    /// β₁.
+    pub beta1: String,
+    /// β₂.
+    pub beta2: String,
+    /// ε.
+    pub eps: String,
+}
+
+impl Default for AdamText {
+    fn default() -> Self {
+        AdamText {
+            beta1: "0.9".into(),
+            beta2: "0.999".into(),
+            eps: "1e-8".into(),
+        }
+    }
+}
+
 /// How weight decay enters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decay {

@@ -6,7 +6,9 @@ use crate::scalar::Field;
 
 /// Where the learning rate sits in the momentum update. Libraries disagree, and the theorem
 /// depends on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Convention {
     /// torch.optim.SGD (dampening 0, nesterov off):
@@ -15,6 +17,7 @@ pub enum Convention {
     ///     v_{t+1} = γ v_t + ∇L_t(θ_t) + λ_t θ_t
     ///     θ_{t+1} = θ_t − η_t v_{t+1}
     /// ```
+    #[value(name = "pytorch")]
     PyTorch,
     /// Sutskever et al. / heavy ball with the LR inside the buffer:
     ///
@@ -28,19 +31,6 @@ pub enum Convention {
 }
 
 impl Convention {
-    /// Parse `pytorch` / `sutskever`.
-    pub fn from_name(name: &str) -> Result<Self> {
-        match name {
-            "pytorch" => Ok(Convention::PyTorch),
-            "sutskever" => Ok(Convention::Sutskever),
-            other => Err(Error::invalid(
-                "--convention",
-                other,
-                "expected pytorch or sutskever",
-            )),
-        }
-    }
-
     /// `pytorch` / `sutskever`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -169,12 +159,13 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_are_refused() {
+        use clap::ValueEnum;
         for c in [Convention::PyTorch, Convention::Sutskever] {
-            assert_eq!(Convention::from_name(c.name()).unwrap(), c);
+            assert_eq!(Convention::from_str(c.name(), false).unwrap(), c);
         }
         assert_eq!(Convention::PyTorch.name(), "pytorch");
         assert_eq!(Convention::Sutskever.name(), "sutskever");
-        assert!(Convention::from_name("nesterov").is_err());
+        assert!(Convention::from_str("nesterov", false).is_err());
     }
 
     #[test]

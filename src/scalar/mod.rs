@@ -349,29 +349,36 @@ impl Arith {
     }
 
     /// Build from the CLI pair `--arith NAME --precision BITS`.
-    pub fn from_name(name: &str, precision: u32) -> Result<Self> {
-        match name {
-            "f64" => Ok(Arith::F64),
-            "mp" | "interval" => {
-                if !(MIN_PRECISION..=MAX_PRECISION).contains(&precision) {
-                    return Err(crate::error::Error::invalid(
-                        "--precision",
-                        precision,
-                        format!("must be between {MIN_PRECISION} and {MAX_PRECISION} bits"),
-                    ));
-                }
-                Ok(if name == "mp" {
-                    Arith::Mp(precision)
-                } else {
-                    Arith::Interval(precision)
-                })
+    pub fn new(name: ArithName, precision: u32) -> Result<Self> {
+        let bits = || {
+            if (MIN_PRECISION..=MAX_PRECISION).contains(&precision) {
+                Ok(precision)
+            } else {
+                Err(crate::error::Error::invalid(
+                    "--precision",
+                    precision,
+                    format!("must be between {MIN_PRECISION} and {MAX_PRECISION} bits"),
+                ))
             }
-            "rational" => Ok(Arith::Rational),
-            other => Err(crate::error::Error::invalid(
-                "--arith",
-                other,
-                "expected f64, mp, rational or interval",
-            )),
-        }
+        };
+        Ok(match name {
+            ArithName::F64 => Arith::F64,
+            ArithName::Rational => Arith::Rational,
+            ArithName::Mp => Arith::Mp(bits()?),
+            ArithName::Interval => Arith::Interval(bits()?),
+        })
     }
+}
+
+/// `--arith`: the arithmetic's name (the precision comes separately).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ArithName {
+    /// IEEE double.
+    F64,
+    /// Arbitrary-precision binary floats.
+    Mp,
+    /// Exact rationals.
+    Rational,
+    /// Certified enclosures.
+    Interval,
 }

@@ -34,6 +34,7 @@ use super::optimizers::{t3_adamw, t3_nesterov, AdamHyper, AdamVariant};
 use super::registry;
 use crate::error::{Error, Result};
 use crate::linalg::Vector;
+pub use crate::optim::adam::AdamText;
 use crate::optim::shadow::{t2_root, Boundary, Root};
 use crate::optim::{Convention, Schedule};
 use crate::scalar::{with_precision, Arith, Field, Interval, Magnitude, MpRun, Real};
@@ -60,7 +61,7 @@ pub struct SuiteConfig {
     /// Only these claims (exact ids, resolved from ids and groups by [`registry::select`]).
     pub claims: Option<Vec<&'static str>>,
     /// Adam's β₁, β₂, ε, learning rate and weight decay as text (the AdamW claims).
-    pub adam: AdamText,
+    pub adam: AdamClaims,
     /// Arithmetics; None = the default mix.
     pub arithmetics: Option<Vec<Arith>>,
     /// Precisions of the ladder in the default mix.
@@ -69,29 +70,23 @@ pub struct SuiteConfig {
 
 /// The AdamW claims' hyper-parameters as text (read exactly in each arithmetic).
 #[derive(Debug, Clone)]
-pub struct AdamText {
-    /// β₁.
-    pub beta1: String,
-    /// β₂ (the exact tier uses 0, where √v = |g| is rational).
-    pub beta2: String,
-    /// ε.
-    pub eps: String,
+pub struct AdamClaims {
+    /// β₁, β₂, ε (the exact tier uses β₂ = 0, where √v = |g| is rational).
+    pub hyper: AdamText,
     /// Base learning rate of the step-decay schedule.
     pub lr: String,
     /// λ (decoupled).
     pub weight_decay: String,
 }
 
-impl Default for AdamText {
+impl Default for AdamClaims {
     /// torch.optim.AdamW's β = (0.9, 0.999) and ε = 1e-8, with η = 1e-2 and λ = 0.1 (a common
     /// AdamW setting): ηλ = 1e-3 moves Z_t to ~0.6 over 1000 steps, so each control's one change
     /// is resolvable in f64 (at torch's λ = 0.01, η = 1e-3 the constant-ε control's effect,
     /// ~ε(1 − Z_t)/√v, stays below the f64 rounding floor on the Rayleigh quotient).
     fn default() -> Self {
-        AdamText {
-            beta1: "0.9".into(),
-            beta2: "0.999".into(),
-            eps: "1e-8".into(),
+        AdamClaims {
+            hyper: AdamText::default(),
             lr: "1e-2".into(),
             weight_decay: "0.1".into(),
         }
@@ -238,14 +233,14 @@ impl<T: Field> Params<T> {
             momentum,
             steps,
             adam: AdamHyper {
-                beta1: read("--beta1", &a.beta1)?,
+                beta1: read("--beta1", &a.hyper.beta1)?,
                 // √v is exact in rationals only for v = g² (β₂ = 0): docs/MATH.md §3.5.
                 beta2: if T::EXACT {
                     T::zero()
                 } else {
-                    read("--beta2", &a.beta2)?
+                    read("--beta2", &a.hyper.beta2)?
                 },
-                eps: read("--eps", &a.eps)?,
+                eps: read("--eps", &a.hyper.eps)?,
             },
             adam_lr: read("--adam-lr", &a.lr)?,
             adam_weight_decay: read("--adam-weight-decay", &a.weight_decay)?,

@@ -1,6 +1,6 @@
 //! The build without libtorch: `verify train` says how to get it.
 
-use super::{EquivalenceReport, TrainConfig, TrainReport, Trainer};
+use super::{EquivalenceReport, Optimizer, TrainConfig, TrainReport, Trainer};
 use crate::error::{Error, Result};
 
 /// No backend.
@@ -18,7 +18,13 @@ impl Trainer for Missing {
     fn train(&self, _: &TrainConfig, _: &mut dyn FnMut(&str, usize, usize)) -> Result<TrainReport> {
         Err(missing())
     }
-    fn check_equivalence(&self, _: usize, _: u64, _: bool) -> Result<EquivalenceReport> {
+    fn check_equivalence(
+        &self,
+        _: usize,
+        _: u64,
+        _: bool,
+        _: Optimizer,
+    ) -> Result<EquivalenceReport> {
         Err(missing())
     }
     fn sgd_step(

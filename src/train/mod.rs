@@ -90,22 +90,32 @@ pub enum HeadChoice {
     },
 }
 
+/// `--head`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HeadName {
+    /// Trainable, then BatchNorm without affine, times τ.
+    Bn,
+    /// Trainable, weight-normalized, times τ.
+    Normalized,
+    /// The paper's: fixed at initialization.
+    Frozen,
+}
+
 impl HeadChoice {
     /// τ when --temperature is not given: 1 for the BN head (its logits have unit variance over
     /// the batch) and 32 for the weight-normalized one (its rows have norm ~1/√classes), the best
     /// of those measured on Fashion-MNIST (README, "Real networks").
-    pub fn default_temperature(head: &str) -> f64 {
-        if head == "normalized" {
+    pub fn default_temperature(head: HeadName) -> f64 {
+        if head == HeadName::Normalized {
             32.0
         } else {
             1.0
         }
     }
 
-    /// `frozen`, `normalized` or `bn`, with the temperature of the trainable heads (its default
-    /// per head when None).
-    pub fn parse(text: &str, temperature: Option<f64>) -> Result<Self> {
-        let temperature = temperature.unwrap_or_else(|| Self::default_temperature(text));
+    /// The head, with the temperature of the trainable heads (its default per head when None).
+    pub fn new(head: HeadName, temperature: Option<f64>) -> Result<Self> {
+        let temperature = temperature.unwrap_or_else(|| Self::default_temperature(head));
         if !(temperature > 0.0 && temperature.is_finite()) {
             return Err(Error::invalid(
                 "--temperature",
@@ -113,23 +123,49 @@ impl HeadChoice {
                 "must be positive and finite",
             ));
         }
-        match text {
-            "frozen" => Ok(HeadChoice::Frozen),
-            "normalized" => Ok(HeadChoice::Normalized { temperature }),
-            "bn" => Ok(HeadChoice::Batch { temperature }),
-            other => Err(Error::invalid(
-                "--head",
-                other,
-                "expected bn, normalized or frozen",
-            )),
-        }
+        Ok(match head {
+            HeadName::Frozen => HeadChoice::Frozen,
+            HeadName::Normalized => HeadChoice::Normalized { temperature },
+            HeadName::Bn => HeadChoice::Batch { temperature },
+        })
+    }
+}
+
+/// `--norm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NormName {
+    /// BatchNorm.
+    Bn,
+    /// GroupNorm (`--groups`).
+    Gn,
+    /// LayerNorm.
+    Ln,
+}
+
+impl NormChoice {
+    /// The layer; `groups` is used by GroupNorm and must divide 16 (the narrowest layer).
+    pub fn new(norm: NormName, groups: usize) -> Result<Self> {
+        Ok(match norm {
+            NormName::Bn => NormChoice::Batch,
+            NormName::Ln => NormChoice::Layer,
+            NormName::Gn => {
+                if groups == 0 || 16 % groups != 0 {
+                    return Err(Error::invalid(
+                        "--groups",
+                        groups,
+                        "must divide 16 (the narrowest layer)",
+                    ));
+                }
+                NormChoice::Group(groups)
+            }
+        })
     }
 }
 
 /// The arithmetic of the convolutions (`--autocast`). Master weights, momentum buffers, the
 /// update, the normalizations, the head and the loss stay f32 in every policy; a run and its twin
 /// are compared under the same policy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Autocast {
     /// f32 throughout.
@@ -146,24 +182,10 @@ impl Autocast {
     /// The static loss scale of `fp16` (2¹⁰): lifts per-element gradients of order 1e-6 above
     /// float16's smallest normal 6.1e-5 without overflowing its 65504.
     pub const FP16_LOSS_SCALE: f64 = 1024.0;
-
-    /// `off`, `bf16` or `fp16`.
-    pub fn parse(text: &str) -> Result<Self> {
-        match text {
-            "off" => Ok(Autocast::Off),
-            "bf16" => Ok(Autocast::Bf16),
-            "fp16" => Ok(Autocast::Fp16),
-            other => Err(Error::invalid(
-                "--autocast",
-                other,
-                "expected off, bf16 or fp16",
-            )),
-        }
-    }
 }
 
 /// One training run of a comparison.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunKind {
     /// Step decay with weight decay (the baseline).
@@ -180,29 +202,13 @@ pub enum RunKind {
     Cosine,
     /// Its exact twin without weight decay.
     CosineExact,
+    /// AdamW (decoupled weight decay) on the step-decay schedule.
+    Adamw,
+    /// Its exact twin: Adam without weight decay, with per-step betas, ε and LR (docs/MATH.md §3.5).
+    AdamwTwin,
 }
 
 impl RunKind {
-    /// Parses one name.
-    pub fn parse(text: &str) -> Result<Self> {
-        Ok(match text {
-            "step" => RunKind::Step,
-            "texp" => RunKind::Texp,
-            "exact" => RunKind::Exact,
-            "fixed" => RunKind::Fixed,
-            "exp" => RunKind::Exp,
-            "cosine" => RunKind::Cosine,
-            "cosine-exact" => RunKind::CosineExact,
-            other => {
-                return Err(Error::invalid(
-                    "--compare",
-                    other,
-                    "expected step, texp, exact, fixed, exp, cosine or cosine-exact",
-                ))
-            }
-        })
-    }
-
     /// Name as on the command line.
     pub fn name(&self) -> &'static str {
         match self {
@@ -213,17 +219,52 @@ impl RunKind {
             RunKind::Exp => "exp",
             RunKind::Cosine => "cosine",
             RunKind::CosineExact => "cosine-exact",
+            RunKind::Adamw => "adamw",
+            RunKind::AdamwTwin => "adamw-twin",
         }
     }
 
     /// Whether the run uses weight decay.
     pub fn decays(&self) -> bool {
-        matches!(self, RunKind::Step | RunKind::Fixed | RunKind::Cosine)
+        matches!(
+            self,
+            RunKind::Step | RunKind::Fixed | RunKind::Cosine | RunKind::Adamw
+        )
+    }
+
+    /// The optimizer of the run.
+    pub fn optimizer(&self) -> Optimizer {
+        match self {
+            RunKind::Adamw | RunKind::AdamwTwin => Optimizer::AdamW,
+            _ => Optimizer::Sgd,
+        }
+    }
+}
+
+/// The optimizer of a comparison's runs (`--optimizer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Optimizer {
+    /// SGD with momentum (PyTorch convention) and coupled weight decay.
+    #[default]
+    Sgd,
+    /// AdamW (torch.optim.AdamW's convention): decoupled weight decay θ ← θ(1 − ηλ).
+    #[value(name = "adamw")]
+    AdamW,
+}
+
+impl Optimizer {
+    /// The runs compared when `--compare` is not given.
+    pub fn default_runs(self) -> Vec<RunKind> {
+        match self {
+            Optimizer::Sgd => vec![RunKind::Step, RunKind::Texp],
+            Optimizer::AdamW => vec![RunKind::Adamw, RunKind::AdamwTwin],
+        }
     }
 }
 
 /// Where to compute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum DeviceChoice {
     /// CUDA when available, else CPU.
     Auto,
@@ -284,6 +325,12 @@ pub struct TrainConfig {
     /// Weights and activations in channels-last (NHWC) memory order.
     #[serde(default)]
     pub channels_last: bool,
+    /// The optimizer of the runs (each run kind belongs to one).
+    #[serde(default)]
+    pub optimizer: Optimizer,
+    /// Adam's β₁, β₂, ε (the AdamW runs).
+    #[serde(default)]
+    pub adam: crate::optim::adam::AdamText,
 }
 
 /// One epoch of one run.
@@ -374,13 +421,15 @@ pub trait Trainer {
         cfg: &TrainConfig,
         progress: &mut dyn FnMut(&str, usize, usize),
     ) -> Result<TrainReport>;
-    /// K steps of WD + step decay vs the exact schedule, in f64 on the CPU; with `shifted` the
-    /// twin uses the schedule shifted by one step (a negative control that must fail).
+    /// K steps of WD + step decay vs the exact no-WD twin, in f64 on the CPU, for SGD with
+    /// momentum or AdamW; with `control` the twin gets one thing wrong and must fail (SGD: its
+    /// schedule shifted by one step; AdamW: its betas left unshifted).
     fn check_equivalence(
         &self,
         steps: usize,
         seed: u64,
-        shifted: bool,
+        control: bool,
+        optimizer: Optimizer,
     ) -> Result<EquivalenceReport>;
     /// One SGD step (PyTorch convention) applied to tensors: (θ', v'), for comparison with
     /// [`crate::optim::Sgd::step`].

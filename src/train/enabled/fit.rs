@@ -11,11 +11,24 @@ use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
 use super::net::Net;
-use super::sgd::step;
-use crate::convert::{convert, BaseSchedule, Kind as ScheduleKind, SchedulePlan};
+use super::{adam, sgd};
+use crate::convert::{
+    convert, twin_rows, BaseSchedule, Kind as ScheduleKind, SchedulePlan, TwinOptimizer,
+};
 use crate::error::{Error, Result};
 use crate::linalg::angle_deg;
-use crate::train::{EpochRecord, ImageSet, Renormalization, RunKind, TrainConfig};
+use crate::optim::adam::{bias_corrections, AdamStep, Decay};
+use crate::train::{EpochRecord, ImageSet, Optimizer, Renormalization, RunKind, TrainConfig};
+
+/// Adam's per-step hyper-parameters (AdamW: constant; its twin: shifted per step).
+pub struct AdamPlan {
+    /// The original β₁, β₂ (input weights and bias corrections).
+    pub betas: (f64, f64),
+    /// The EMA decays of step t.
+    pub decays: Vec<(f64, f64)>,
+    /// log₁₀ ε_t.
+    pub log10_eps: Vec<f64>,
+}
 
 /// A run's learning rates as log₁₀ per iteration, its weight decay, and the scale of θ₀.
 pub struct RunPlan {
@@ -27,6 +40,8 @@ pub struct RunPlan {
     pub theta_scale: f64,
     /// η_t of the run with weight decay (the same for its twins).
     pub base_lr: Vec<f64>,
+    /// Adam's hyper-parameters (None: SGD with momentum).
+    pub adam: Option<AdamPlan>,
 }
 
 fn number(field: &str, text: &str) -> Result<f64> {
@@ -38,10 +53,12 @@ fn number(field: &str, text: &str) -> Result<f64> {
 /// The schedule of one run, from the converter (192-bit, log space: nothing overflows).
 pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Result<RunPlan> {
     let base = match kind {
-        RunKind::Step | RunKind::Texp | RunKind::Exact => BaseSchedule::Step {
-            milestones: cfg.milestones.clone(),
-            factor: cfg.decay_factor.clone(),
-        },
+        RunKind::Step | RunKind::Texp | RunKind::Exact | RunKind::Adamw | RunKind::AdamwTwin => {
+            BaseSchedule::Step {
+                milestones: cfg.milestones.clone(),
+                factor: cfg.decay_factor.clone(),
+            }
+        }
         RunKind::Fixed | RunKind::Exp => BaseSchedule::Constant,
         RunKind::Cosine | RunKind::CosineExact => BaseSchedule::Cosine { floor: "0".into() },
     };
@@ -54,6 +71,9 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
         base,
         warmup_epochs: 0,
     };
+    if kind.optimizer() == Optimizer::AdamW {
+        return plan_adam(cfg, kind, &plan);
+    }
     let texp = kind == RunKind::Texp;
     let conversion = convert(
         &plan,
@@ -69,6 +89,7 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
             weight_decay: number("--weight-decay", &cfg.weight_decay)?,
             theta_scale: 1.0,
             base_lr: conversion.rows.iter().map(|r| r.lr).collect(),
+            adam: None,
         });
     }
     // TEXP is the exact schedule divided by a near-constant factor r; scaling θ₀ by 1/√r absorbs
@@ -92,6 +113,50 @@ pub fn plan_run(cfg: &TrainConfig, kind: RunKind, iters_per_epoch: usize) -> Res
         weight_decay: 0.0,
         theta_scale,
         base_lr: conversion.rows.iter().map(|r| r.lr).collect(),
+        adam: None,
+    })
+}
+
+/// AdamW on `plan`'s schedule, or its exact twin (docs/MATH.md §3.5): Adam without weight decay
+/// with decays β₁Z_t/Z_{t−1}, β₂(Z_t/Z_{t−1})², ε_t = εZ_t and η_t/Z_{t+1}, from the converter
+/// (192-bit, log space).
+fn plan_adam(cfg: &TrainConfig, kind: RunKind, plan: &SchedulePlan) -> Result<RunPlan> {
+    let rows = twin_rows(plan, &TwinOptimizer::AdamW(cfg.adam.clone()))?;
+    let betas = (
+        number("--beta1", &cfg.adam.beta1)?,
+        number("--beta2", &cfg.adam.beta2)?,
+    );
+    let base_lr: Vec<f64> = rows.iter().map(|r| r.lr).collect();
+    let eps = number("--adam-eps", &cfg.adam.eps)?;
+    if kind == RunKind::Adamw {
+        return Ok(RunPlan {
+            log10_lr: base_lr.iter().map(|l| l.log10()).collect(),
+            weight_decay: number("--weight-decay", &cfg.weight_decay)?,
+            theta_scale: 1.0,
+            base_lr,
+            adam: Some(AdamPlan {
+                betas,
+                decays: vec![betas; rows.len()],
+                log10_eps: vec![eps.log10(); rows.len()],
+            }),
+        });
+    }
+    Ok(RunPlan {
+        log10_lr: rows.iter().map(|r| r.log10_equivalent_lr).collect(),
+        weight_decay: 0.0,
+        theta_scale: 1.0,
+        base_lr,
+        adam: Some(AdamPlan {
+            betas,
+            decays: rows
+                .iter()
+                .map(|r| (r.beta1.unwrap_or(betas.0), r.beta2.unwrap_or(betas.1)))
+                .collect(),
+            log10_eps: rows
+                .iter()
+                .map(|r| r.log10_eps.unwrap_or(f64::NEG_INFINITY))
+                .collect(),
+        }),
     })
 }
 
@@ -266,6 +331,28 @@ fn evaluate(net: &Net, data: &ImageSet, kind: Kind, device: Device) -> (f64, f64
     (loss / n, correct as f64 / n, predictions)
 }
 
+/// log₁₀ of the effective learning rate at step t with the stored ‖θ‖² = `norm_sq`: SGD's
+/// η/‖θ‖² (the scale-invariant step, docs/MATH.md L6); Adam's update has the size of η whatever
+/// the gradient's scale, so its effective rate is η/‖θ‖. Both undo renormalizations.
+fn effective_lr(plan: &RunPlan, t: usize, log10_lr_scale: f64, norm_sq: f64) -> f64 {
+    match plan.adam {
+        None => plan.log10_lr[t] + log10_lr_scale - norm_sq.log10(),
+        Some(_) => plan.log10_lr[t] + log10_lr_scale / 2.0 - norm_sq.log10() / 2.0,
+    }
+}
+
+/// The equilibrium law's per-step angular update (docs/MATH.md §3.6) with the WD run's η and λ:
+/// √(2ηλ/(1+γ)) for SGD with momentum γ, √(2ηλ(1−β₁)/(1+β₁)) for AdamW.
+fn predicted_angular_update(plan: &RunPlan, lr: f64, weight_decay: f64, momentum: f64) -> f64 {
+    match &plan.adam {
+        None => (2.0 * lr * weight_decay / (1.0 + momentum)).sqrt(),
+        Some(a) => {
+            let b = a.betas.0;
+            (2.0 * lr * weight_decay * (1.0 - b) / (1.0 + b)).sqrt()
+        }
+    }
+}
+
 /// What one run produced.
 pub struct RunResult {
     /// Per-epoch records (agreement filled in by the caller).
@@ -324,8 +411,16 @@ pub fn train_run(
     if kind == RunKind::Texp {
         net.scale(plan.theta_scale);
     }
+    // SGD's momentum buffer or Adam's m; Adam's v (empty for SGD).
     let mut buffers: Vec<Tensor> = net.weights.iter().map(|w| w.zeros_like()).collect();
-    // θ_stored = c·θ_true with log10_lr_scale = 2 log10 c, so η_applied = η_true · c².
+    let mut second: Vec<Tensor> = if plan.adam.is_some() {
+        net.weights.iter().map(|w| w.zeros_like()).collect()
+    } else {
+        Vec::new()
+    };
+    // θ_stored = c·θ_true with log10_lr_scale = 2 log10 c, so SGD's η_applied = η_true · c²;
+    // Adam's update is invariant to the scale of its gradients, so its η_applied = η_true · c
+    // and ε_applied = ε_true / c (docs/MATH.md L6).
     let mut log10_lr_scale = 0.0f64;
     let mut renormalizations = 0usize;
     let mut events = Vec::new();
@@ -349,6 +444,11 @@ pub fn train_run(
                 let b =
                     get(&format!("v{i}")).ok_or_else(|| io(&ckpt, "checkpoint lacks a buffer"))?;
                 buffers[i] = b.to_device(device);
+                if let Some(slot) = second.get_mut(i) {
+                    let u = get(&format!("u{i}"))
+                        .ok_or_else(|| io(&ckpt, "checkpoint lacks Adam's second moment"))?;
+                    *slot = u.to_device(device);
+                }
             }
             for (i, (m, v)) in net.stats.iter_mut().enumerate() {
                 if let (Some(sm), Some(sv)) = (get(&format!("m{i}")), get(&format!("s{i}"))) {
@@ -420,15 +520,40 @@ pub fn train_run(
                 let _ = hits.g_add_(&logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Double));
             });
             count += size;
-            let lr = 10f64.powf(plan.log10_lr[t] + log10_lr_scale);
             let before: Option<Vec<Tensor>> = (it % sample_every == 0)
                 .then(|| net.weights.iter().map(|w| w.detach().copy()).collect());
-            for ((w, b), g) in net.weights.iter_mut().zip(buffers.iter_mut()).zip(grads) {
-                let g = match loss_scale {
-                    None => g,
-                    Some(scale) => g / scale,
-                };
-                step(w, b, &g, lr, plan.weight_decay, momentum);
+            let grads = grads.into_iter().map(|g| match loss_scale {
+                None => g,
+                Some(scale) => g / scale,
+            });
+            match &plan.adam {
+                None => {
+                    let lr = 10f64.powf(plan.log10_lr[t] + log10_lr_scale);
+                    for ((w, b), g) in net.weights.iter_mut().zip(buffers.iter_mut()).zip(grads) {
+                        sgd::step(w, b, &g, lr, plan.weight_decay, momentum);
+                    }
+                }
+                Some(a) => {
+                    let log10_c = log10_lr_scale / 2.0;
+                    let hp = AdamStep {
+                        lr: 10f64.powf(plan.log10_lr[t] + log10_c),
+                        weight_decay: plan.weight_decay,
+                        decay: Decay::Decoupled,
+                        decays: a.decays[t],
+                        weights: (1.0 - a.betas.0, 1.0 - a.betas.1),
+                        corrections: bias_corrections(&a.betas.0, &a.betas.1, t),
+                        eps: 10f64.powf(a.log10_eps[t] - log10_c),
+                    };
+                    for (((w, m), v), g) in net
+                        .weights
+                        .iter_mut()
+                        .zip(buffers.iter_mut())
+                        .zip(second.iter_mut())
+                        .zip(grads)
+                    {
+                        adam::step(w, m, v, &g, &hp);
+                    }
+                }
             }
             if let Some(before) = before {
                 tch::no_grad(|| {
@@ -446,10 +571,15 @@ pub fn train_run(
                     // θ ← θ/‖θ‖, v ← v‖θ‖, η ← η/‖θ‖²: the same trajectory up to scale (docs/MATH.md L6).
                     let c = 1.0 / norm;
                     net.scale(c);
+                    // Gradients scale by 1/c: SGD's buffer and Adam's m by 1/c, Adam's v by 1/c².
                     tch::no_grad(|| {
                         for b in &mut buffers {
                             let s = &*b / c;
                             b.copy_(&s);
+                        }
+                        for u in &mut second {
+                            let s = &*u / (c * c);
+                            u.copy_(&s);
                         }
                     });
                     log10_lr_scale += 2.0 * c.log10();
@@ -481,17 +611,18 @@ pub fn train_run(
             test_accuracy,
             log10_lr: plan.log10_lr[last_t],
             log10_layer_norm_sq: norms.iter().map(|n| n.log10() - log10_lr_scale).collect(),
-            log10_effective_lr: plan.log10_lr[last_t] + log10_lr_scale - total_norm.log10(),
+            log10_effective_lr: effective_lr(&plan, last_t, log10_lr_scale, total_norm),
             angle_deg: angle_deg(&previous, &current),
             angular_update: angle_sq
                 .iter()
                 .map(|s| (s.double_value(&[]) / samples.max(1) as f64).sqrt())
                 .collect(),
-            angular_update_predicted: (2.0
-                * plan.base_lr[last_t]
-                * number("--weight-decay", &cfg.weight_decay)?
-                / (1.0 + momentum))
-                .sqrt(),
+            angular_update_predicted: predicted_angular_update(
+                &plan,
+                plan.base_lr[last_t],
+                number("--weight-decay", &cfg.weight_decay)?,
+                momentum,
+            ),
             agreement: 1.0,
             renormalizations,
         });
@@ -502,6 +633,9 @@ pub fn train_run(
         for (i, (w, b)) in net.weights.iter().zip(&buffers).enumerate() {
             named.push((format!("w{i}"), w.detach().to_device(Device::Cpu)));
             named.push((format!("v{i}"), b.to_device(Device::Cpu)));
+        }
+        for (i, u) in second.iter().enumerate() {
+            named.push((format!("u{i}"), u.to_device(Device::Cpu)));
         }
         for (i, (m, v)) in net.stats.iter().enumerate() {
             named.push((format!("m{i}"), m.to_device(Device::Cpu)));
