@@ -7,7 +7,9 @@ Reports images/s and test accuracy, to compare with `verify train` on the same m
 
 With --ordinary it is the baseline a practitioner would train instead: BatchNorm with its affine
 parameters, a trainable linear head with bias, and torch.optim.SGD(momentum, weight_decay) with
-MultiStepLR — the accuracy our scale-invariant networks must match.
+MultiStepLR — the accuracy our scale-invariant networks must match. With --ordinary
+--optimizer adamw the baseline uses torch.optim.AdamW(lr, weight_decay) instead (the accuracy
+`verify train --optimizer adamw` must match).
 
     python3 bench/reference_torch.py --data mnist:data/mnist --model convnet --epochs 6
     python3 bench/reference_torch.py --data fashion-mnist --model convnet --epochs 6 --ordinary --threads 1
@@ -122,7 +124,10 @@ def main():
     p.add_argument("--channels-last", action="store_true", help="model and batches in torch.channels_last")
     p.add_argument("--autocast", default="off", choices=["off", "bf16", "fp16"], help="torch.autocast for the forward pass (fp16 with a GradScaler)")
     p.add_argument("--iters-per-epoch", type=int, default=0, help="at most this many iterations per epoch (0: the whole set)")
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"], help="with --ordinary: torch.optim.SGD or torch.optim.AdamW (betas 0.9, 0.999, eps 1e-8)")
     a = p.parse_args()
+    if a.optimizer == "adamw" and not a.ordinary:
+        p.error("--optimizer adamw needs --ordinary (our own step is SGD with momentum)")
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -137,7 +142,11 @@ def main():
     loss_scale = 1024.0 if a.autocast == "fp16" else 1.0
     bufs = [torch.zeros_like(w) for w in net.parameters()]
     milestones = [int(m) for m in a.milestones.split(",") if m]
-    opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay) if a.ordinary else None
+    opt = None
+    if a.ordinary and a.optimizer == "adamw":
+        opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=a.weight_decay)
+    elif a.ordinary:
+        opt = torch.optim.SGD(net.parameters(), lr=a.lr, momentum=a.momentum, weight_decay=a.weight_decay)
     iters = len(x) // a.batch_size
     if a.iters_per_epoch > 0:
         iters = min(iters, a.iters_per_epoch)
@@ -177,7 +186,8 @@ def main():
             with torch.autocast(dev.type, dtype=amp or torch.float32, enabled=amp is not None):
                 acc = sum((net(tx[i:i + 500].contiguous(memory_format=layout)).argmax(1) == ty[i:i + 500]).sum().item() for i in range(0, len(tx), 500)) / len(tx)
         print(f"epoch {epoch + 1}: test accuracy {acc:.4f}")
-    kind = "ordinary (BN affine, trainable head, torch.optim.SGD)" if a.ordinary else "scale-invariant, frozen head, our step"
+    name = {"sgd": "torch.optim.SGD", "adamw": "torch.optim.AdamW"}[a.optimizer]
+    kind = f"ordinary (BN affine, trainable head, {name})" if a.ordinary else "scale-invariant, frozen head, our step"
     print(f"torch {torch.__version__} {a.model} {kind} on {dev}: {seen / seconds:.0f} images/s")
 
 
