@@ -236,6 +236,23 @@ mod tests {
         assert_eq!(outcome(&holds), (true, 0.0), "{:?}", holds.detail);
         let tied = t3_nesterov(&setup, lr.clone(), wd.clone(), true).unwrap();
         assert!(!tied.holds && tied.discrepancy.to_f64() > 1e-6, "{tied:?}");
+        // The control is PyTorch's form exactly (look-ahead = momentum: its one change), while
+        // the holding twin's look-ahead differs from its momentum.
+        let ratio = |c: &ClaimResult| {
+            let d = c.detail.clone().unwrap_or_default();
+            let field = |key: &str| {
+                d.split(key).nth(1).and_then(|rest| {
+                    rest.split([',', ' ', ')'])
+                        .find(|w| !w.is_empty())
+                        .and_then(|w| w.parse::<f64>().ok())
+                })
+            };
+            (field("mu_1 = "), field("b_1/a_1 = "))
+        };
+        let (mu, look) = ratio(&tied);
+        assert!(mu.is_some() && mu == look, "{:?}", tied.detail);
+        let (mu, look) = ratio(&holds);
+        assert!(mu.is_some() && look.is_some() && mu != look, "{:?}", holds.detail);
         let hyper = AdamHyper {
             beta1: r(9, 10),
             beta2: r(0, 1),
@@ -245,6 +262,10 @@ mod tests {
         for variant in AdamVariant::ALL {
             let c = t3_adamw(&setup, adam_lr.clone(), wd.clone(), &hyper, variant).unwrap();
             assert_eq!(c.id, variant.id());
+            // Each variant is its registered claim: the holding one, or a control.
+            let spec = crate::theorem::registry::spec(variant.id()).expect("registered");
+            assert_eq!(spec.control, variant != AdamVariant::Holds, "{}", spec.id);
+            assert_eq!(spec.group, "adamw");
             if variant == AdamVariant::Holds {
                 assert_eq!(outcome(&c), (true, 0.0), "{:?}", c.detail);
             } else {

@@ -261,6 +261,11 @@ mod tests {
     #[test]
     fn readme_lists_every_claim() {
         let readme = include_str!("../../README.md");
+        let table = markdown();
+        assert_eq!(table.lines().count(), CLAIMS.len() + 2, "{table}");
+        for c in CLAIMS {
+            assert!(table.contains(&format!("| `{}` |", c.id)), "{}", c.id);
+        }
         assert!(
             readme.contains(&markdown()),
             "README's claim table differs from `verify theorem --list-claims`"
