@@ -252,7 +252,11 @@ mod tests {
         let (mu, look) = ratio(&tied);
         assert!(mu.is_some() && mu == look, "{:?}", tied.detail);
         let (mu, look) = ratio(&holds);
-        assert!(mu.is_some() && look.is_some() && mu != look, "{:?}", holds.detail);
+        assert!(
+            mu.is_some() && look.is_some() && mu != look,
+            "{:?}",
+            holds.detail
+        );
         let hyper = AdamHyper {
             beta1: r(9, 10),
             beta2: r(0, 1),

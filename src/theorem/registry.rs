@@ -133,6 +133,8 @@ pub const CLAIMS: &[ClaimSpec] = &[
     control("E1-sgd-angular-wrong-momentum", "laws", "sgd", Prediction, "§3.6", "the same measurement against sqrt(2 lr wd / (1 - gamma))"),
     claim("E2-adamw-angular", "laws", "adamw", Prediction, "§3.6", &["E2-adamw-angular-no-beta"], "equilibrium: RMS angular update per step -> sqrt(2 lr wd (1 - beta1) / (1 + beta1)), within 15%"),
     control("E2-adamw-angular-no-beta", "laws", "adamw", Prediction, "§3.6", "the same measurement against sqrt(2 lr wd)"),
+    claim("E3-sgd-relaxation", "laws", "sgd", Prediction, "§3.6", &["E3-sgd-relaxation-norm-sq"], "from twice its equilibrium norm, ||theta||^4 relaxes with time constant (1 - gamma) / (4 lr wd) steps, within 10%"),
+    control("E3-sgd-relaxation-norm-sq", "laws", "sgd", Prediction, "§3.6", "the same measurement against (1 - gamma) / (2 lr wd)"),
 ];
 
 /// The `--claim` groups besides the registry's own: every claim, the negative controls.

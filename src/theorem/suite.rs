@@ -28,7 +28,10 @@ use super::equivalence::{
 use super::identities::{
     equivalent_scaling, no_fixed_point, norm_recurrence, pointwise, IdentitySetup,
 };
-use super::laws::{angular_law, measure, Law, LawParams, ADAMW_STEPS, SGD_STEPS};
+use super::laws::{
+    angular_law, measure, measure_relaxation, relaxation_law, relaxation_steps, relaxation_time,
+    Law, LawParams, ADAMW_STEPS, MAX_RELAXATION_STEPS, RELAXATION, RELAXATION_NORM_SQ, SGD_STEPS,
+};
 use super::models::{build, build_rational, Built, ModelName};
 use super::optimizers::{t3_adamw, t3_nesterov, AdamHyper, AdamVariant};
 use super::registry;
@@ -155,6 +158,33 @@ pub const NEEDS_MOMENTUM: [&str; 7] = [
     "E1-sgd-angular-wrong-momentum",
 ];
 
+/// The relaxation law and its control.
+const RELAXATION_CLAIMS: [&str; 2] = [RELAXATION, RELAXATION_NORM_SQ];
+
+/// The SGD laws' hyper-parameters (η, λ, γ as f64).
+fn sgd_law_params(cfg: &SuiteConfig) -> Result<LawParams> {
+    let p = Params::<f64>::read(cfg, 0)?;
+    Ok(LawParams {
+        lr: p.lr,
+        weight_decay: p.weight_decay,
+        momentum: p.momentum,
+        beta2: 0.0,
+        eps: 0.0,
+    })
+}
+
+/// Why the relaxation measurement does not fit its step budget at these hyper-parameters
+/// (32 predicted time constants, [`MAX_RELAXATION_STEPS`]), or None when it does.
+fn relaxation_too_long(cfg: &SuiteConfig) -> Option<String> {
+    let p = sgd_law_params(cfg).ok()?;
+    relaxation_steps(p).err().map(|_| {
+        format!(
+            "its time constant (1 - momentum)/(4 lr wd) = {:.0} steps needs 32x that, over the {MAX_RELAXATION_STEPS}-step budget",
+            relaxation_time(p)
+        )
+    })
+}
+
 /// True when γ = 0 (read exactly).
 fn zero_momentum(cfg: &SuiteConfig) -> bool {
     crate::scalar::parse_rational(&cfg.momentum).is_ok_and(|m| num_traits::Zero::is_zero(&m))
@@ -250,6 +280,9 @@ impl<T: Field> Params<T> {
 
 fn wants(cfg: &SuiteConfig, id: &str) -> bool {
     if NEEDS_MOMENTUM.contains(&id) && zero_momentum(cfg) {
+        return false;
+    }
+    if RELAXATION_CLAIMS.contains(&id) && relaxation_too_long(cfg).is_some() {
         return false;
     }
     debug_assert!(registry::spec(id).is_some(), "{id} is not registered");
@@ -567,6 +600,15 @@ fn law_job(cfg: &SuiteConfig, model: ModelName) -> Result<Vec<ClaimResult>> {
             out.push(angular_law(&name, law, params, measured));
         }
     }
+    if RELAXATION_CLAIMS.iter().any(|id| wants(cfg, id)) {
+        let params = sgd_law_params(cfg)?;
+        let measured = measure_relaxation(built.model.as_ref(), &built.theta0, params)?;
+        for (id, control) in [(RELAXATION, false), (RELAXATION_NORM_SQ, true)] {
+            if wants(cfg, id) {
+                out.push(relaxation_law(&name, control, params, measured));
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -697,6 +739,8 @@ fn plan(cfg: &SuiteConfig) -> Vec<Job> {
                 "E1-sgd-angular-wrong-momentum",
                 "E2-adamw-angular",
                 "E2-adamw-angular-no-beta",
+                RELAXATION,
+                RELAXATION_NORM_SQ,
             ];
             if laws.iter().any(|id| wants(cfg, id)) {
                 for &model in cfg.models.iter().filter(|m| LAW_MODELS.contains(m)) {
@@ -892,13 +936,19 @@ pub fn run_suite(
         momentum: cfg.momentum.clone(),
         steps: cfg.steps,
         exact_steps: cfg.exact_steps,
-        skipped: if zero_momentum(cfg) {
-            NEEDS_MOMENTUM
-                .iter()
-                .map(|id| format!("{id}: needs momentum > 0"))
-                .collect()
-        } else {
-            Vec::new()
+        skipped: {
+            let mut skipped: Vec<String> = if zero_momentum(cfg) {
+                NEEDS_MOMENTUM
+                    .iter()
+                    .map(|id| format!("{id}: needs momentum > 0"))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if let Some(why) = relaxation_too_long(cfg) {
+                skipped.extend(RELAXATION_CLAIMS.iter().map(|id| format!("{id}: {why}")));
+            }
+            skipped
         },
     })
 }
