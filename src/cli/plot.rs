@@ -44,7 +44,11 @@ pub fn run(args: PlotArgs) -> anyhow::Result<Outcome> {
     paths.push(crate::plot::toy_figure(&report, &args.out)?);
 
     let mut theorem: super::theorem::TheoremArgs = defaults("theorem")?;
-    theorem.model = Some("rayleigh,mlp-bn,mlp-gn".into());
+    theorem.model = Some(vec![
+        ModelName::Rayleigh,
+        ModelName::MlpBn,
+        ModelName::MlpGn,
+    ]);
     let mut cfg = super::theorem::config(&theorem)?;
     cfg.arithmetics = None;
     cfg.claims = Some(crate::theorem::registry::select("t1,t2,t3,t4")?);

@@ -90,8 +90,8 @@ pub struct ScheduleArgs {
     #[command(flatten)]
     pub adam: AdamFlags,
     /// exact (T3 WD shadow) or texp (T4 tapered exponential).
-    #[arg(long, default_value = "texp")]
-    pub kind: String,
+    #[arg(long, value_enum, default_value = "texp")]
+    pub kind: Kind,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
@@ -147,11 +147,7 @@ fn read_csv(path: &std::path::Path) -> Result<Vec<String>> {
 
 /// Builds the plan from the arguments.
 pub fn plan(args: &ScheduleArgs) -> Result<(SchedulePlan, Kind)> {
-    let kind = match args.kind.as_str() {
-        "exact" => Kind::Exact,
-        "texp" => Kind::Texp,
-        other => return Err(Error::invalid("--kind", other, "expected exact or texp")),
-    };
+    let kind = args.kind;
     if args.csv.is_some() && args.schedule != Shape::Csv {
         return Err(Error::invalid(
             "--csv",

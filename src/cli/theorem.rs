@@ -40,8 +40,8 @@ pub struct TheoremArgs {
     pub convention: Convention,
     /// Models (comma separated): rayleigh, toy-quadratic, toy-population, toy-sample, mlp-bn,
     /// mlp-ln, mlp-gn, conv-bn, conv-in, mlp-bn-trainable-head; default: all.
-    #[arg(long)]
-    pub model: Option<String>,
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub model: Option<Vec<ModelName>>,
     /// Only these claims: exact ids and groups, comma separated (e.g. T2,T3-step or t3 or
     /// controls); groups: all, controls, identities, t1, t2, t3, t4, nesterov, adamw, laws. See
     /// --list-claims.
@@ -182,8 +182,7 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
         None => ModelName::ALL.to_vec(),
         Some(list) => {
             let mut models: Vec<ModelName> = Vec::new();
-            for m in list.split(',') {
-                let m = ModelName::parse(m.trim())?;
+            for &m in list {
                 // A model named twice is run once.
                 if !models.contains(&m) {
                     models.push(m);

@@ -26,7 +26,7 @@ use crate::scalar::{with_precision, Field, Mp};
 pub const PRECISION_BITS: u32 = 192;
 
 /// Which equivalent schedule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// T3's exact WD-shadow schedule.

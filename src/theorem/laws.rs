@@ -458,7 +458,10 @@ mod tests {
             assert_eq!(spec.group, "laws");
         }
         for (id, control) in [(RELAXATION, false), (RELAXATION_NORM_SQ, true)] {
-            assert_eq!(crate::theorem::registry::spec(id).map(|s| s.control), Some(control));
+            assert_eq!(
+                crate::theorem::registry::spec(id).map(|s| s.control),
+                Some(control)
+            );
         }
     }
 

@@ -4,14 +4,13 @@ use rand::Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::loss::{LogisticPopulation, LogisticSample, Objective, Rayleigh};
 use crate::nets::{ConvNet, Dataset, Head, Mlp, NormKind};
 use crate::scalar::{Field, Real};
 
-/// A model of the suite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A model of the suite (`--model`, by its [`ModelName::name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ModelName {
     /// wᵀAw/wᵀw, d = 5, integer A (rational).
     Rayleigh,
@@ -63,23 +62,6 @@ impl ModelName {
             ModelName::ConvIn => "conv-in",
             ModelName::MlpBnTrainableHead => "mlp-bn-trainable-head",
         }
-    }
-
-    /// Parse a command-line name.
-    pub fn parse(text: &str) -> Result<Self> {
-        ModelName::ALL
-            .iter()
-            .chain(std::iter::once(&ModelName::MlpBnTrainableHead))
-            .find(|m| m.name() == text)
-            .copied()
-            .ok_or_else(|| {
-                let names: Vec<&str> = ModelName::ALL.iter().map(|m| m.name()).collect();
-                Error::invalid(
-                    "--model",
-                    text,
-                    format!("expected one of {}", names.join(", ")),
-                )
-            })
     }
 
     /// Whether the model is rational (runs in exact arithmetic).
