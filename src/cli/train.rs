@@ -12,6 +12,14 @@ use crate::train::{
     NormName, Optimizer, RunKind, TrainConfig, TrainReport,
 };
 
+/// `--model`: the network's name (PreResNet depths are a family, so not an enum of names).
+fn parse_model(text: &str) -> std::result::Result<ModelKind, String> {
+    ModelKind::parse(text).map_err(|e| match e {
+        Error::Invalid { reason, .. } => reason,
+        other => other.to_string(),
+    })
+}
+
 fn optimizer_name(o: Optimizer) -> &'static str {
     match o {
         Optimizer::Sgd => "sgd",
@@ -24,8 +32,8 @@ fn optimizer_name(o: Optimizer) -> &'static str {
 #[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// Network: preresnet32 (any depth 6n+2) or convnet.
-    #[arg(long, default_value = "preresnet32")]
-    pub model: String,
+    #[arg(long, default_value = "preresnet32", value_parser = parse_model)]
+    pub model: ModelKind,
     /// Normalization (no affine parameters).
     #[arg(long, value_enum, default_value = "bn")]
     pub norm: NormName,
@@ -156,7 +164,7 @@ pub fn config(args: &TrainArgs) -> Result<TrainConfig> {
             "already holds a run (train_log.json): pass --resume to continue it, --force to overwrite it, or another --out",
         ));
     }
-    let model = ModelKind::parse(&args.model)?;
+    let model = args.model;
     let norm = NormChoice::new(args.norm, args.groups)?;
     let head = HeadChoice::new(args.head, args.temperature)?;
     let data = DataSource::parse(&args.data)?;
