@@ -500,6 +500,26 @@ mod tests {
         seen: std::cell::RefCell<Vec<usize>>,
     }
 
+    impl Rotor {
+        fn new(s: f64) -> Self {
+            Rotor {
+                s,
+                seen: Default::default(),
+            }
+        }
+    }
+
+    /// Plain SGD (γ = 0) with ηλ = 5e-4: τ = 500 steps.
+    fn rotor_sgd() -> LawParams {
+        LawParams {
+            lr: 0.1,
+            weight_decay: 5e-3,
+            momentum: 0.0,
+            beta2: 0.0,
+            eps: 0.0,
+        }
+    }
+
     impl Objective<f64> for Rotor {
         fn name(&self) -> String {
             "rotor".into()
@@ -528,17 +548,7 @@ mod tests {
     /// Started at 4× the equilibrium ‖θ‖², so the window and the drift matter.
     #[test]
     fn measure_equals_the_rotor_recurrence() {
-        let p = LawParams {
-            lr: 0.1,
-            weight_decay: 5e-3,
-            momentum: 0.0,
-            beta2: 0.0,
-            eps: 0.0,
-        };
-        let rotor = Rotor {
-            s: 1.0,
-            seen: Default::default(),
-        };
+        let (p, rotor) = (rotor_sgd(), Rotor::new(1.0));
         let q = 1.0 - p.lr * p.weight_decay;
         let x_eq = p.lr * rotor.s / (1.0 - q * q).sqrt();
         let theta0 = Vector::from_vec(vec![(4.0 * x_eq).sqrt(), 0.0]);
@@ -573,10 +583,7 @@ mod tests {
             beta2: 0.999,
             eps: 1e-8,
         };
-        let rotor = Rotor {
-            s: 0.0,
-            seen: Default::default(),
-        };
+        let rotor = Rotor::new(0.0);
         let m = measure(&rotor, &Vector::from_vec(vec![3.0, 4.0]), false, p).unwrap();
         assert_eq!(m.steps, ADAMW_STEPS);
         // Parallel vectors: the angle is 0 up to rounding.
@@ -597,17 +604,7 @@ mod tests {
     /// it is not (docs/MATH.md §3.6) — so that failure is the nets', not the measurement's.
     #[test]
     fn relaxation_on_the_rotor_follows_the_law_from_both_sides() {
-        let p = LawParams {
-            lr: 0.1,
-            weight_decay: 5e-3,
-            momentum: 0.0,
-            beta2: 0.0,
-            eps: 0.0,
-        };
-        let rotor = Rotor {
-            s: 1.0,
-            seen: Default::default(),
-        };
+        let (p, rotor) = (rotor_sgd(), Rotor::new(1.0));
         let m = measure_relaxation(&rotor, &Vector::from_vec(vec![1.0, 0.0]), p).unwrap();
         let tau = relaxation_time(p);
         assert_eq!(m.steps, 32 * tau as usize);
