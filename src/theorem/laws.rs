@@ -159,6 +159,8 @@ pub struct Relaxation {
     pub above: f64,
     /// The same from θ scaled by 1/2.
     pub below: f64,
+    /// y_0/y_eq of the two runs (16 and 1/16 when θ_eq sits at equilibrium).
+    pub start: (f64, f64),
     /// Steps of the whole measurement.
     pub steps: usize,
 }
@@ -217,6 +219,7 @@ pub fn measure_relaxation(
     let relax = |scale: f64| {
         let mut s = SgdState::new(state.params.map(|x| x * scale), None);
         let start = quartic(&s.params) - equilibrium;
+        let ratio = quartic(&s.params) / equilibrium;
         let mut previous = 1.0f64;
         for t in 0..run {
             let g = model.gradient(&s.params, (equilibration + t) % batches);
@@ -224,15 +227,18 @@ pub fn measure_relaxation(
             let left = (quartic(&s.params) - equilibrium) / start;
             if left <= target {
                 // Between step t (left `previous`) and t + 1 (left `left`).
-                return t as f64 + (previous - target) / (previous - left);
+                return (t as f64 + (previous - target) / (previous - left), ratio);
             }
             previous = left;
         }
-        f64::INFINITY
+        (f64::INFINITY, ratio)
     };
+    let (above, from_above) = relax(2.0);
+    let (below, from_below) = relax(0.5);
     Ok(Relaxation {
-        above: relax(2.0),
-        below: relax(0.5),
+        above,
+        below,
+        start: (from_above, from_below),
         steps: equilibration + 2 * run,
     })
 }
@@ -284,8 +290,8 @@ pub fn relaxation_law(model: &str, control: bool, p: LawParams, m: Relaxation) -
         ratio_at: None,
         horizon: None,
         detail: Some(format!(
-            "measured {:.1} steps from above, predicted {prediction:.1}; from below (theta/2, not claimed: kick-outs restore the norm) {:.1} steps",
-            m.above, m.below
+            "measured {:.1} steps from above (y_0 = {:.1} y_eq), predicted {prediction:.1}; from below (theta/2, y_0 = {:.3} y_eq; not claimed: kick-outs restore the norm) {:.1} steps",
+            m.above, m.start.0, m.start.1, m.below
         )),
         series: Vec::new(),
         tier: None,
@@ -406,6 +412,7 @@ mod tests {
         let at = |above: f64| Relaxation {
             above,
             below: 1.0,
+            start: (16.0, 1.0 / 16.0),
             steps: 16_000,
         };
         let c = relaxation_law("m", false, p, at(525.0));
@@ -424,6 +431,8 @@ mod tests {
         };
         let e = relaxation_steps(slow).unwrap_err().to_string();
         assert!(e.contains("--lr") && e.contains("50000"), "{e}");
+        // γ = 1 leaves no time constant (τ = 0): refused, not a run of 0 steps.
+        assert!(relaxation_steps(LawParams { momentum: 1.0, ..p }).is_err());
     }
 
     /// Measured on conv-in at the paper's values and with λ four times larger: the time constant
@@ -614,6 +623,12 @@ mod tests {
                 "{side}: {measured} vs {tau}"
             );
         }
+        // The crossing is interpolated within its step: from above 0.15 steps off τ (an
+        // integer step count would be a whole step off).
+        assert!((m.above - tau).abs() < 0.5, "{}", m.above);
+        // Started in equilibrium, so the runs start at 2⁴ and 2⁻⁴ times y_eq.
+        assert!((m.start.0 / 16.0 - 1.0).abs() < 1e-3, "{:?}", m.start);
+        assert!((m.start.1 * 16.0 - 1.0).abs() < 1e-3, "{:?}", m.start);
         assert!(relaxation_law("rotor", false, p, m).holds);
         assert!(!relaxation_law("rotor", true, p, m).holds);
         // The equilibration's batches, then each run's continuing from there up to the step
