@@ -1,6 +1,7 @@
 //! The libtorch backend.
 
 mod adam;
+mod alloc;
 mod fit;
 mod net;
 #[cfg(test)]
@@ -149,6 +150,7 @@ impl Trainer for Torch {
         // libtorch's default pool oversubscribes a busy machine (measured on 2 cores under load:
         // 502 images/s with its default, 2,413 with one thread): use exactly --threads.
         tch::set_num_threads(i32::try_from(cfg.threads).unwrap_or(1));
+        alloc::keep_freed_memory();
         let device = device(cfg.device)?;
         let (train, test) = cfg.data.load(cfg.seed)?;
         if train.len() < 2 || test.is_empty() {
