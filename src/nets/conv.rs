@@ -47,8 +47,7 @@ fn conv<T: Real>(x: &[T], k: &[T], n: usize, cin: usize, cout: usize, side: usiz
                                     continue;
                                 }
                                 let input = &x[(s * cin + ci) * area + (yy - 1) * side + (xc - 1)];
-                                acc +=
-                                    k[((co * cin + ci) * 3 + dy) * 3 + dx].clone() * input.clone();
+                                acc.add_product(&k[((co * cin + ci) * 3 + dy) * 3 + dx], input);
                             }
                         }
                     }
@@ -87,8 +86,8 @@ fn conv_backward<T: Real>(
                                 }
                                 let xi = (s * cin + ci) * area + (yy - 1) * side + (xc - 1);
                                 let ki = ((co * cin + ci) * 3 + dy) * 3 + dxk;
-                                dk[ki] += g.clone() * x[xi].clone();
-                                dx[xi] += g.clone() * k[ki].clone();
+                                dk[ki].add_product(g, &x[xi]);
+                                dx[xi].add_product(g, &k[ki]);
                             }
                         }
                     }
@@ -151,30 +150,46 @@ impl<T: Real> ConvNet<T> {
             .flat_map(|&i| self.inputs[i].iter().cloned())
             .collect();
         let z1 = conv(&x, k1, n, 1, c1, side);
-        let (h1, cache1) = norm_forward(&z1, (n, c1, area), self.norm);
+        // Operands by reference and one zero for the ReLU tests: at a few hundred bits a copy
+        // or a fresh zero costs an allocation, more than the comparison.
+        let zero = T::zero();
+        let cache1 = norm_forward(&z1, (n, c1, area), self.norm);
+        let h1 = cache1.h();
         let a1: Vec<T> = h1
             .iter()
-            .map(|v| if *v > T::zero() { v.clone() } else { T::zero() })
+            .map(|v| if *v > zero { v.clone() } else { zero.clone() })
             .collect();
         let z2 = conv(&a1, k2, n, c1, c2, side);
-        let (h2, cache2) = norm_forward(&z2, (n, c2, area), self.norm);
+        let cache2 = norm_forward(&z2, (n, c2, area), self.norm);
+        let h2 = cache2.h();
         let positions = T::from_int(area as i64);
         let mut pooled = vec![T::zero(); n * c2];
         for (i, h) in h2.iter().enumerate() {
-            if *h > T::zero() {
-                pooled[i / area] += h.clone() / positions.clone();
+            if *h > zero {
+                let mut share = h.clone();
+                share.div_assign_ref(&positions);
+                pooled[i / area].add_assign_ref(&share);
             }
         }
         let labels: Vec<usize> = index.iter().map(|&i| self.data.labels[i]).collect();
         let (loss, dpooled, _) = head_loss(&self.frozen_v, &pooled, &labels, self.data.classes, c2);
+        // ∂L/∂h at a position: ∂L/∂(pooled)/positions, the same quotient for every position.
+        let per_position: Vec<T> = dpooled
+            .iter()
+            .map(|d| {
+                let mut q = d.clone();
+                q.div_assign_ref(&positions);
+                q
+            })
+            .collect();
         let dh2: Vec<T> = h2
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                if *h > T::zero() {
-                    dpooled[i / area].clone() / positions.clone()
+                if *h > zero {
+                    per_position[i / area].clone()
                 } else {
-                    T::zero()
+                    zero.clone()
                 }
             })
             .collect();
@@ -182,8 +197,8 @@ impl<T: Real> ConvNet<T> {
         let (dk2, da1) = conv_backward(&dz2, &a1, k2, n, c1, c2, side);
         let dh1: Vec<T> = da1
             .iter()
-            .zip(&h1)
-            .map(|(d, h)| if *h > T::zero() { d.clone() } else { T::zero() })
+            .zip(h1)
+            .map(|(d, h)| if *h > zero { d.clone() } else { zero.clone() })
             .collect();
         let dz1 = norm_backward(&dh1, &cache1);
         let (dk1, _) = conv_backward(&dz1, &x, k1, n, 1, c1, side);

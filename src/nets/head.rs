@@ -45,8 +45,9 @@ pub fn head_loss<T: Real>(
         let row = &a[i * features..(i + 1) * features];
         let logits: Vec<T> = (0..classes)
             .map(|k| {
-                (0..features).fold(T::zero(), |acc, f| {
-                    acc + v[k * features + f].clone() * row[f].clone()
+                (0..features).fold(T::zero(), |mut acc, f| {
+                    acc.add_product(&v[k * features + f], &row[f]);
+                    acc
                 })
             })
             .collect();
@@ -56,19 +57,30 @@ pub fn head_loss<T: Real>(
             .fold(logits[0].clone(), |m, x| if x > m { x } else { m });
         let exps: Vec<T> = logits
             .iter()
-            .map(|l| (l.clone() - max.clone()).exp())
+            .map(|l| {
+                let mut shifted = l.clone();
+                shifted.sub_assign_ref(&max);
+                shifted.exp()
+            })
             .collect();
-        let total = exps.iter().fold(T::zero(), |acc, e| acc + e.clone());
-        loss += total.ln() + max.clone() - logits[y].clone();
+        let total = exps.iter().fold(T::zero(), |mut acc, e| {
+            acc.add_assign_ref(e);
+            acc
+        });
+        let mut term = total.ln();
+        term.add_assign_ref(&max);
+        term.sub_assign_ref(&logits[y]);
+        loss.add_assign_ref(&term);
         for k in 0..classes {
-            let mut dl = exps[k].clone() / total.clone();
+            let mut dl = exps[k].clone();
+            dl.div_assign_ref(&total);
             if k == y {
                 dl -= T::one();
             }
-            dl /= count.clone();
+            dl.div_assign_ref(&count);
             for f in 0..features {
-                da[i * features + f] += dl.clone() * v[k * features + f].clone();
-                dv[k * features + f] += dl.clone() * row[f].clone();
+                da[i * features + f].add_product(&dl, &v[k * features + f]);
+                dv[k * features + f].add_product(&dl, &row[f]);
             }
         }
     }

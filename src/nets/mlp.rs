@@ -31,7 +31,6 @@ pub struct Mlp<T> {
 
 struct Layer<T> {
     input: Vec<T>,
-    h: Vec<T>,
     cache: NormCache<T>,
 }
 
@@ -117,13 +116,14 @@ impl<T: Real> Mlp<T> {
                     }));
                 }
             }
-            let (h, cache) = norm_forward(&z, (n, rows, 1), self.norm);
+            let cache = norm_forward(&z, (n, rows, 1), self.norm);
             let zero = T::zero();
-            let next: Vec<T> = h
+            let next: Vec<T> = cache
+                .h()
                 .iter()
                 .map(|x| if *x > zero { x.clone() } else { zero.clone() })
                 .collect();
-            layers.push(Layer { input: a, h, cache });
+            layers.push(Layer { input: a, cache });
             a = next;
         }
         let features = *self.widths.last().unwrap_or(&self.data.features);
@@ -143,7 +143,7 @@ impl<T: Real> Mlp<T> {
             let zero = T::zero();
             let dh: Vec<T> = da
                 .iter()
-                .zip(&layer.h)
+                .zip(layer.cache.h())
                 .map(|(d, h)| if *h > zero { d.clone() } else { zero.clone() })
                 .collect();
             let dz = norm_backward(&dh, &layer.cache);

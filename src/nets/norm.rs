@@ -50,7 +50,7 @@ impl NormKind {
     }
 }
 
-/// What the backward pass needs.
+/// The normalized values and what the backward pass needs.
 #[derive(Debug, Clone)]
 pub struct NormCache<T> {
     h: Vec<T>,
@@ -59,12 +59,20 @@ pub struct NormCache<T> {
     count: Vec<usize>,
 }
 
-/// h = normalize(z) for z of shape [n][c][s].
+impl<T> NormCache<T> {
+    /// h = normalize(z).
+    pub fn h(&self) -> &[T] {
+        &self.h
+    }
+}
+
+/// h = normalize(z) for z of shape [n][c][s] (in [`NormCache::h`]). Operands are taken by
+/// reference (`add_assign_ref`, …): at a few hundred bits each copy is an allocation.
 pub fn norm_forward<T: Real>(
     z: &[T],
     shape: (usize, usize, usize),
     kind: NormKind,
-) -> (Vec<T>, NormCache<T>) {
+) -> NormCache<T> {
     let (samples, channels, positions) = shape;
     let mut group = Vec::with_capacity(z.len());
     for n in 0..samples {
@@ -77,7 +85,7 @@ pub fn norm_forward<T: Real>(
     let mut count = vec![0usize; groups];
     let mut sum = vec![T::zero(); groups];
     for (zi, &g) in z.iter().zip(&group) {
-        sum[g] += zi.clone();
+        sum[g].add_assign_ref(zi);
         count[g] += 1;
     }
     let mean: Vec<T> = sum
@@ -87,7 +95,8 @@ pub fn norm_forward<T: Real>(
         .collect();
     let mut var = vec![T::zero(); groups];
     for (zi, &g) in z.iter().zip(&group) {
-        let d = zi.clone() - mean[g].clone();
+        let mut d = zi.clone();
+        d.sub_assign_ref(&mean[g]);
         var[g].add_product(&d, &d);
     }
     let sigma: Vec<T> = var
@@ -98,17 +107,19 @@ pub fn norm_forward<T: Real>(
     let h: Vec<T> = z
         .iter()
         .zip(&group)
-        .map(|(zi, &g)| (zi.clone() - mean[g].clone()) / sigma[g].clone())
+        .map(|(zi, &g)| {
+            let mut h = zi.clone();
+            h.sub_assign_ref(&mean[g]);
+            h.div_assign_ref(&sigma[g]);
+            h
+        })
         .collect();
-    (
-        h.clone(),
-        NormCache {
-            h,
-            group,
-            sigma,
-            count,
-        },
-    )
+    NormCache {
+        h,
+        group,
+        sigma,
+        count,
+    }
 }
 
 /// ∂L/∂z from ∂L/∂h.
@@ -117,20 +128,24 @@ pub fn norm_backward<T: Real>(dh: &[T], cache: &NormCache<T>) -> Vec<T> {
     let mut mean_d = vec![T::zero(); groups];
     let mut mean_dh = vec![T::zero(); groups];
     for ((d, h), &g) in dh.iter().zip(&cache.h).zip(&cache.group) {
-        mean_d[g] += d.clone();
+        mean_d[g].add_assign_ref(d);
         mean_dh[g].add_product(d, h);
     }
     for g in 0..groups {
         let k = T::from_int(cache.count[g].max(1) as i64);
-        mean_d[g] /= k.clone();
-        mean_dh[g] /= k;
+        mean_d[g].div_assign_ref(&k);
+        mean_dh[g].div_assign_ref(&k);
     }
     dh.iter()
         .zip(&cache.h)
         .zip(&cache.group)
         .map(|((d, h), &g)| {
-            (d.clone() - mean_d[g].clone() - h.clone() * mean_dh[g].clone())
-                / cache.sigma[g].clone()
+            // (d − mean δ − h·mean(δ∘h)) / σ, in that order.
+            let mut r = d.clone();
+            r.sub_assign_ref(&mean_d[g]);
+            r.sub_assign_ref(&h.mul_ref(&mean_dh[g]));
+            r.div_assign_ref(&cache.sigma[g]);
+            r
         })
         .collect()
 }

@@ -11,7 +11,7 @@
 //! needs a square root. Constants come from exact ratios or text, never from f64 literals: in exact
 //! mode 0.1_f64 is 3602879701896397/36028797018963968, not 1/10.
 
-/// `add_assign_ref`, `sub_assign_ref`, `mul_assign_ref` for a newtype over a float whose
+/// `add_assign_ref`, `sub_assign_ref`, `mul_assign_ref`, `div_assign_ref` for a newtype over a float whose
 /// `op=` takes a reference (dashu's `FBig`, rug's `Float`): in place, no copy of the operand.
 macro_rules! in_place_ref_ops {
     () => {
@@ -25,6 +25,10 @@ macro_rules! in_place_ref_ops {
 
         fn mul_assign_ref(&mut self, rhs: &Self) {
             self.0 *= &rhs.0;
+        }
+
+        fn div_assign_ref(&mut self, rhs: &Self) {
+            self.0 /= &rhs.0;
         }
     };
 }
@@ -163,6 +167,11 @@ pub trait Field:
     /// x ·= y without cloning y (same rounding as `×`).
     fn mul_assign_ref(&mut self, rhs: &Self) {
         *self *= rhs.clone();
+    }
+
+    /// x /= y without cloning y (same rounding as `÷`).
+    fn div_assign_ref(&mut self, rhs: &Self) {
+        *self /= rhs.clone();
     }
 
     /// A lower bound on |x|: |x| itself for numbers, the nearest point to 0 for an enclosure.

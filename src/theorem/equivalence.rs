@@ -21,6 +21,9 @@
 //! resolvable horizon H (the steps where the tolerance B·f_t stays ≤ 10⁻⁶) the claim holds iff
 //! d_t ≤ [`SENSITIVITY_BUDGET`] · f_t (+ a derived allowance for T4's approximation).
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use rand::Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -50,19 +53,76 @@ pub struct EquivalenceSetup<'a, T: Field> {
     pub convention: Convention,
     /// Arithmetic label.
     pub arith: String,
+    /// WD runs already computed on this setup (see [`cached_wd_run`]).
+    runs: RefCell<Vec<(WdRunKey<T>, Rc<Vec<Vector<T>>>)>>,
 }
 
+/// What a WD run depends on beyond its setup: the WD step's kind (SGD or PyTorch's Nesterov; the
+/// twin's parameters do not enter), the schedules and whether θ is perturbed.
+type WdRunKey<T> = (u8, Vec<T>, Vec<T>, bool);
+
 impl<'a, T: Field> EquivalenceSetup<'a, T> {
-    /// The same model, θ₀ and arithmetic with another momentum and convention.
-    pub fn with(&self, momentum: T, convention: Convention) -> Self {
+    /// A setup: the model, θ₀, γ, the convention of both runs and the arithmetic's label.
+    pub fn new(
+        model: &'a dyn Objective<T>,
+        theta0: Vector<T>,
+        momentum: T,
+        convention: Convention,
+        arith: String,
+    ) -> Self {
         EquivalenceSetup {
-            model: self.model,
-            theta0: self.theta0.clone(),
+            model,
+            theta0,
             momentum,
             convention,
-            arith: self.arith.clone(),
+            arith,
+            runs: RefCell::new(Vec::new()),
         }
     }
+
+    /// The same model, θ₀ and arithmetic with another momentum and convention.
+    pub fn with(&self, momentum: T, convention: Convention) -> Self {
+        EquivalenceSetup::new(
+            self.model,
+            self.theta0.clone(),
+            momentum,
+            convention,
+            self.arith.clone(),
+        )
+    }
+}
+
+/// [`wd_run`], computed once per setup, schedules and perturbation: a claim and its injected
+/// violation (T3-step and T3-step-skewed, T1 and T1-skewed, …) differ only in the twin, so they
+/// share the WD run and its sensitivity run — a third of the ladder's arithmetic. The runs are
+/// deterministic, so a cached run is the run, bit for bit. Adam's WD runs are not cached.
+fn cached_wd_run<T: Field>(
+    setup: &EquivalenceSetup<'_, T>,
+    rule: &Rule<T>,
+    lr: &[T],
+    wd: &[T],
+    perturb: bool,
+) -> Result<Rc<Vec<Vector<T>>>> {
+    let kind = match rule {
+        Rule::Sgd => 0u8,
+        Rule::Nesterov { .. } => 1,
+        Rule::Adam { .. } => return Ok(Rc::new(wd_run(setup, rule, lr, wd, perturb)?)),
+    };
+    let found = setup
+        .runs
+        .borrow()
+        .iter()
+        .find(|((k, l, w, p), _)| *k == kind && *p == perturb && l[..] == *lr && w[..] == *wd)
+        .map(|(_, run)| Rc::clone(run));
+    if let Some(run) = found {
+        return Ok(run);
+    }
+    let run = Rc::new(wd_run(setup, rule, lr, wd, perturb)?);
+    setup
+        .runs
+        .borrow_mut()
+        .push(((kind, lr.to_vec(), wd.to_vec(), perturb), Rc::clone(&run)));
+    Ok(run)
 }
 
 /// The optimizer of a claim's two runs.
@@ -388,7 +448,7 @@ fn largest_size(series: &[Magnitude]) -> (usize, Magnitude) {
 pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Result<ClaimResult> {
     // Enclosure arithmetic: count only this claim's undecided comparisons.
     T::take_undecided();
-    let with_wd = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
+    let with_wd = cached_wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
     let steps = claim.lr.len();
     let mut result = ClaimResult {
         id: claim.id.clone(),
@@ -415,10 +475,10 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     let sensitivity: Vec<Magnitude> = if T::EXACT {
         Vec::new()
     } else {
-        let other = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, true)?;
+        let other = cached_wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, true)?;
         with_wd
             .iter()
-            .zip(&other)
+            .zip(other.iter())
             .map(|(a, b)| relative_max_diff(b, a).magnitude())
             .collect()
     };

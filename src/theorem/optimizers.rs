@@ -222,13 +222,13 @@ mod tests {
     #[test]
     fn nesterov_and_adamw_twins_are_exact_in_rationals() {
         let built = build_rational::<Rational>(ModelName::Rayleigh, 0).expect("rational model");
-        let setup = EquivalenceSetup {
-            model: built.model.as_ref(),
-            theta0: built.theta0.clone(),
-            momentum: r(9, 10),
-            convention: Convention::PyTorch,
-            arith: "rational".into(),
-        };
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            r(9, 10),
+            Convention::PyTorch,
+            "rational".into(),
+        );
         let steps = 4;
         let lr = step_decay(r(1, 10), steps);
         let wd = vec![r(1, 20); steps];
@@ -286,13 +286,13 @@ mod tests {
     #[test]
     fn nesterov_and_adamw_in_f64() {
         let built = build::<f64>(ModelName::MlpBn, 0);
-        let setup = EquivalenceSetup {
-            model: built.model.as_ref(),
-            theta0: built.theta0.clone(),
-            momentum: 0.9,
-            convention: Convention::PyTorch,
-            arith: "f64".into(),
-        };
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            0.9,
+            Convention::PyTorch,
+            "f64".into(),
+        );
         let steps = 200;
         let wd = vec![5e-3; steps];
         assert!(

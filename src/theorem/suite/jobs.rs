@@ -124,13 +124,13 @@ pub(super) fn model_claims<T: Field>(
     hessian_fd: Option<(T, Magnitude)>,
 ) -> Result<Vec<ClaimResult>> {
     let mut out = Vec::new();
-    let setup = EquivalenceSetup {
-        model: built.model.as_ref(),
-        theta0: built.theta0.clone(),
-        momentum: p.momentum.clone(),
-        convention: cfg.convention,
-        arith: arith.to_string(),
-    };
+    let setup = EquivalenceSetup::new(
+        built.model.as_ref(),
+        built.theta0.clone(),
+        p.momentum.clone(),
+        cfg.convention,
+        arith.to_string(),
+    );
     let constant = |v: &T| vec![v.clone(); p.steps];
     if subset == Subset::TrainableHead {
         if wants(cfg, "T3-trainable-head") {
