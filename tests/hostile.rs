@@ -107,6 +107,7 @@ fn commands() -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
                 "--seed",
                 "--threads",
                 "--time-limit",
+                "--ladder-steps",
             ],
         ),
         (

@@ -13,6 +13,7 @@ use explr::theorem::suite::{run_suite, SuiteConfig};
 
 fn config(models: Vec<ModelName>, arith: Option<Vec<Arith>>, steps: usize) -> SuiteConfig {
     SuiteConfig {
+        ladder_steps: None,
         steps,
         exact_steps: 4,
         lr: "0.1".into(),
@@ -138,6 +139,68 @@ fn ladder_shrinks_with_precision() {
     // Each rung gains ≥ 2^75 ≈ 4e22 in unit roundoff; rounding-only discrepancies follow.
     assert!(row.discrepancies[1] < row.discrepancies[0].times(1e-15));
     assert!(row.discrepancies[2] < row.discrepancies[1].times(1e-30));
+}
+
+/// `--ladder-steps` climbs the ladder for T3-step on every net it is given, chaotic ones included,
+/// over the whole run: each rung resolves it and cuts the discrepancy by the precision gain,
+/// and the injected violation fails at every rung. Without it, mlp-ln and conv-in have no ladder.
+#[test]
+fn ladder_steps_climb_every_net_over_the_whole_run() {
+    let mut cfg = config(vec![ModelName::MlpLn, ModelName::ConvIn], None, 30);
+    cfg.claims = Some(select("T3-step,T3-step-skewed").unwrap());
+    let plain = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
+    assert!(plain.ladder.is_empty(), "{:?}", plain.ladder);
+    cfg.ladder_steps = Some(usize::MAX);
+    let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
+    assert!(report.all_as_expected);
+    for net in ["mlp-ln", "conv-in"] {
+        let row = report
+            .ladder
+            .iter()
+            .find(|r| r.id == "T3-step" && r.model.starts_with(net))
+            .unwrap_or_else(|| panic!("no ladder row on {net}"));
+        assert_eq!(row.steps, 30);
+        assert_eq!(row.arith, ["f64", "mp128", "mp256"]);
+        assert!(row.shrinks, "{net}: {:?}", row.discrepancies);
+        let skewed: Vec<_> = report
+            .claims
+            .iter()
+            .filter(|c| c.id == "T3-step-skewed" && c.model.starts_with(net))
+            .collect();
+        assert_eq!(skewed.len(), 3, "{net}: the control at every rung");
+        assert!(skewed.iter().all(|c| !c.holds));
+    }
+}
+
+/// Claims that share a schedule share their WD runs (computed once per job): every verdict is the
+/// one the claim gets when it runs alone, bit for bit — the cache is invisible.
+#[test]
+fn a_claim_alone_and_in_its_job_agree_bit_for_bit() {
+    let mut cfg = config(vec![ModelName::Rayleigh], Some(vec![Arith::F64]), 200);
+    cfg.claims = Some(select("t1,t2,t3,nesterov").unwrap());
+    let together = run_suite(&cfg, 1, |_, _| Ok(())).unwrap();
+    assert!(together.claims.len() >= 10, "{}", together.claims.len());
+    for c in &together.claims {
+        cfg.claims = Some(select(&c.id).unwrap());
+        let alone = run_suite(&cfg, 1, |_, _| Ok(())).unwrap();
+        let same = alone
+            .claims
+            .iter()
+            .find(|d| d.id == c.id && d.model == c.model)
+            .unwrap_or_else(|| panic!("{} alone", c.id));
+        assert_eq!(
+            (
+                same.holds,
+                same.discrepancy,
+                same.tolerance,
+                same.at_step,
+                same.horizon
+            ),
+            (c.holds, c.discrepancy, c.tolerance, c.at_step, c.horizon),
+            "{}",
+            c.id
+        );
+    }
 }
 
 /// Negative control through the CLI: in the Sutskever convention the PyTorch-form theorem fails,

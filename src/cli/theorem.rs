@@ -35,6 +35,13 @@ pub struct TheoremArgs {
     /// Bits of the mp ladder (comma separated); with --arith mp, the precisions to run.
     #[arg(long, default_value = "128,256,512")]
     pub precision: String,
+    /// Steps of the precision ladder on the nets: a number or `all` (the whole run); either
+    /// also climbs the ladder for T3-step on every net (mlp-bn, mlp-ln, mlp-gn, conv-bn,
+    /// conv-in). Default: 50 steps of T3-step on mlp-bn and 80 of T1 on mlp-gn, what fits the
+    /// default suite's time. `all` at 1000 steps: ~8 min on 2 cores with dashu-float, ~90 s with
+    /// `--features mpfr` (measured; README, "Precision ladder").
+    #[arg(long)]
+    pub ladder_steps: Option<String>,
     /// Momentum convention of the runs.
     #[arg(long, value_enum, default_value = "pytorch")]
     pub convention: Convention,
@@ -107,6 +114,21 @@ pub const MAX_RUNGS: usize = 8;
 /// passes 10⁻⁶ after the first step (measured on the Rayleigh check), so no step after θ₀ could
 /// be decided; `verify toy` has no such floor and takes 24 bits.
 pub const MIN_THEOREM_PRECISION: u32 = 40;
+
+/// `--ladder-steps`: a positive count or `all`.
+fn ladder_steps(text: &str) -> Result<usize> {
+    if text == "all" {
+        return Ok(usize::MAX);
+    }
+    match text.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(Error::invalid(
+            "--ladder-steps",
+            text,
+            "expected a positive number of steps or `all`",
+        )),
+    }
+}
 
 fn precisions(text: &str) -> Result<Vec<u32>> {
     let rungs = text.split(',').count();
@@ -233,6 +255,7 @@ pub fn config(args: &TheoremArgs) -> Result<SuiteConfig> {
         },
         arithmetics,
         ladder,
+        ladder_steps: args.ladder_steps.as_deref().map(ladder_steps).transpose()?,
     })
 }
 

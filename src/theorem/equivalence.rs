@@ -54,12 +54,15 @@ pub struct EquivalenceSetup<'a, T: Field> {
     /// Arithmetic label.
     pub arith: String,
     /// WD runs already computed on this setup (see [`cached_wd_run`]).
-    runs: RefCell<Vec<(WdRunKey<T>, Rc<Vec<Vector<T>>>)>>,
+    runs: RefCell<Vec<(WdRunKey<T>, Trajectory<T>)>>,
 }
 
 /// What a WD run depends on beyond its setup: the WD step's kind (SGD or PyTorch's Nesterov; the
 /// twin's parameters do not enter), the schedules and whether θ is perturbed.
 type WdRunKey<T> = (u8, Vec<T>, Vec<T>, bool);
+
+/// θ₀, θ₁, …, shared between the claims that need it.
+type Trajectory<T> = Rc<Vec<Vector<T>>>;
 
 impl<'a, T: Field> EquivalenceSetup<'a, T> {
     /// A setup: the model, θ₀, γ, the convention of both runs and the arithmetic's label.
@@ -102,7 +105,7 @@ fn cached_wd_run<T: Field>(
     lr: &[T],
     wd: &[T],
     perturb: bool,
-) -> Result<Rc<Vec<Vector<T>>>> {
+) -> Result<Trajectory<T>> {
     let kind = match rule {
         Rule::Sgd => 0u8,
         Rule::Nesterov { .. } => 1,
@@ -1067,4 +1070,51 @@ pub fn t4_trajectory<T: Field>(
         r.detail.unwrap_or_default()
     ));
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::theorem::models::{build, ModelName};
+
+    /// The WD-run cache serves a run only for the same step kind, schedules and perturbation:
+    /// the same request returns the stored run itself, the perturbed (sensitivity) run and a run
+    /// on another schedule or another weight decay are computed, and they differ from it.
+    #[test]
+    fn the_wd_run_cache_keys_on_everything_the_run_depends_on() {
+        let built = build::<f64>(ModelName::MlpBn, 0);
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            0.9,
+            Convention::PyTorch,
+            "f64".into(),
+        );
+        let (lr, wd) = (vec![0.1; 20], vec![5e-4; 20]);
+        let run = |lr: &[f64], wd: &[f64], perturb| {
+            cached_wd_run(&setup, &Rule::Sgd, lr, wd, perturb).unwrap()
+        };
+        let base = run(&lr, &wd, false);
+        assert!(Rc::ptr_eq(&base, &run(&lr, &wd, false)), "not reused");
+        let last = |r: &Rc<Vec<Vector<f64>>>| r.last().unwrap().clone();
+        let differs = |other: Rc<Vec<Vector<f64>>>, what: &str| {
+            assert!(!Rc::ptr_eq(&base, &other), "{what}: served from the cache");
+            assert_ne!(last(&base), last(&other), "{what}: the same run");
+        };
+        differs(run(&lr, &wd, true), "perturbed");
+        let mut other_lr = lr.clone();
+        other_lr[10] = 0.01;
+        differs(run(&other_lr, &wd, false), "another schedule");
+        differs(run(&lr, &[5e-3; 20], false), "another weight decay");
+        let nesterov = Rule::Nesterov {
+            look_ahead: Vec::new(),
+            momenta: Vec::new(),
+        };
+        differs(
+            cached_wd_run(&setup, &nesterov, &lr, &wd, false).unwrap(),
+            "Nesterov",
+        );
+        // And each computed run is the uncached run, bit for bit.
+        assert_eq!(*base, wd_run(&setup, &Rule::Sgd, &lr, &wd, false).unwrap());
+    }
 }

@@ -64,6 +64,9 @@ pub struct SuiteConfig {
     pub arithmetics: Option<Vec<Arith>>,
     /// Precisions of the ladder in the default mix.
     pub ladder: Vec<u32>,
+    /// `--ladder-steps`: the nets' ladder over this many steps (`usize::MAX`: the whole run),
+    /// with T3-step on every net; None = [`plan::LADDER`]'s caps.
+    pub ladder_steps: Option<usize>,
 }
 
 /// The AdamW claims' hyper-parameters as text (read exactly in each arithmetic).

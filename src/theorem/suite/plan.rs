@@ -55,6 +55,36 @@ pub(super) const LADDER: [(ModelName, &[&str], usize); 3] = [
     (ModelName::MlpGn, &["T1", "T1-skewed"], 80),
 ];
 
+/// The nets `--ladder-steps` climbs the ladder on for T3-step.
+const LADDER_NETS: [ModelName; 5] = [
+    ModelName::MlpBn,
+    ModelName::MlpLn,
+    ModelName::MlpGn,
+    ModelName::ConvBn,
+    ModelName::ConvIn,
+];
+
+/// [`LADDER`], or with `--ladder-steps` every net's entry capped there and T3-step (with its
+/// injected violation) on every net.
+fn ladder_entries(cfg: &SuiteConfig) -> Vec<(ModelName, &'static [&'static str], usize)> {
+    let mut entries = LADDER.to_vec();
+    let Some(cap) = cfg.ladder_steps else {
+        return entries;
+    };
+    for entry in entries.iter_mut().filter(|e| e.0 != ModelName::Rayleigh) {
+        entry.2 = cap;
+    }
+    for net in LADDER_NETS {
+        if !entries
+            .iter()
+            .any(|(m, ids, _)| *m == net && ids.contains(&"T3-step"))
+        {
+            entries.push((net, &["T3-step", "T3-step-skewed"], cap));
+        }
+    }
+    entries
+}
+
 pub(super) fn plan(cfg: &SuiteConfig) -> Vec<Job> {
     let mut jobs = Vec::new();
     let explicit = cfg.arithmetics.is_some();
@@ -128,7 +158,7 @@ pub(super) fn plan(cfg: &SuiteConfig) -> Vec<Job> {
         return jobs;
     }
     let mut ladder = Vec::new();
-    for (model, ids, cap) in LADDER {
+    for (model, ids, cap) in ladder_entries(cfg) {
         if !cfg.models.contains(&model) {
             continue;
         }
@@ -148,4 +178,75 @@ pub(super) fn plan(cfg: &SuiteConfig) -> Vec<Job> {
     }
     jobs.extend(ladder);
     jobs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::optim::Convention;
+
+    fn config(ladder_steps: Option<usize>) -> SuiteConfig {
+        SuiteConfig {
+            steps: 1000,
+            exact_steps: 4,
+            lr: "0.1".into(),
+            weight_decay: "5e-4".into(),
+            momentum: "0.9".into(),
+            seed: 0,
+            convention: Convention::PyTorch,
+            models: ModelName::ALL.to_vec(),
+            claims: None,
+            adam: Default::default(),
+            arithmetics: None,
+            ladder: vec![128, 256],
+            ladder_steps,
+        }
+    }
+
+    /// (model, first claim, steps) of the ladder's mp jobs.
+    fn rungs(cfg: &SuiteConfig) -> Vec<(ModelName, &'static str, usize)> {
+        plan(cfg)
+            .into_iter()
+            .filter(|j| j.arith == Arith::Mp(128))
+            .map(|j| match j.subset {
+                Subset::Only(ids) => (j.model, ids[0], j.steps),
+                other => panic!("ladder job with {other:?}"),
+            })
+            .collect()
+    }
+
+    /// Without `--ladder-steps` the ladder is [`LADDER`] (its caps, and an f64 rung where it is
+    /// shorter than the run); with it, every net's entry is capped there, T3-step climbs on all
+    /// five nets, and the Rayleigh entry keeps the whole run.
+    #[test]
+    fn ladder_steps_cap_every_net_and_add_t3_step_on_each() {
+        assert_eq!(
+            rungs(&config(None)),
+            [
+                (ModelName::Rayleigh, "T2", 1000),
+                (ModelName::MlpBn, "T3-step", 50),
+                (ModelName::MlpGn, "T1", 80),
+            ]
+        );
+        let f64_rungs = plan(&config(None))
+            .iter()
+            .filter(|j| j.arith == Arith::F64 && matches!(j.subset, Subset::Only(_)))
+            .count();
+        assert_eq!(f64_rungs, 2, "the two capped entries get an f64 rung");
+        let mut capped = rungs(&config(Some(40)));
+        capped.sort_by_key(|r| (r.0.name(), r.1));
+        let mut want = vec![
+            (ModelName::Rayleigh, "T2", 1000),
+            (ModelName::MlpBn, "T3-step", 40),
+            (ModelName::MlpGn, "T1", 40),
+            (ModelName::MlpLn, "T3-step", 40),
+            (ModelName::MlpGn, "T3-step", 40),
+            (ModelName::ConvBn, "T3-step", 40),
+            (ModelName::ConvIn, "T3-step", 40),
+        ];
+        want.sort_by_key(|r| (r.0.name(), r.1));
+        assert_eq!(capped, want);
+        let all = rungs(&config(Some(usize::MAX)));
+        assert!(all.iter().all(|r| r.2 == 1000), "{all:?}");
+    }
 }
