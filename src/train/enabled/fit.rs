@@ -10,7 +10,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tch::{Device, Kind, Tensor};
 
-use super::net::Net;
+use super::net::{flat_f64, Net};
 use super::{adam, sgd};
 use crate::convert::{
     convert, twin_rows, BaseSchedule, Kind as ScheduleKind, SchedulePlan, TwinOptimizer,
@@ -293,12 +293,6 @@ impl Resident {
         let x = images.index(&[Some(first), Some(channels), Some(rows), Some(cols)]);
         (x, labels)
     }
-}
-
-/// Every weight tensor as one flat f64 vector, in [`Segments`]' order (one `cat`).
-fn flat_f64(weights: &[Tensor]) -> Tensor {
-    let parts: Vec<Tensor> = weights.iter().map(|w| w.detach().reshape([-1])).collect();
-    Tensor::cat(&parts, 0).to_kind(Kind::Double)
 }
 
 /// The weight tensors' places in [`flat_f64`]: per-tensor sums of a flat vector in a few kernels

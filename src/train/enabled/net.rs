@@ -64,6 +64,13 @@ fn channels_last(t: &Tensor) -> Tensor {
     t.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
+/// Tensors as one flat f64 vector on their device, each in its logical (row-major) order, one
+/// after the other (one `cat`).
+pub fn flat_f64(weights: &[Tensor]) -> Tensor {
+    let parts: Vec<Tensor> = weights.iter().map(|w| w.detach().reshape([-1])).collect();
+    Tensor::cat(&parts, 0).to_kind(Kind::Double)
+}
+
 /// ReLU in place on a normalization's fresh output (the normalization's backward needs its input,
 /// not its output, so autograd allows it): one allocation and one pass over memory fewer a layer.
 fn relu(mut t: Tensor) -> Tensor {
@@ -361,14 +368,9 @@ impl Net {
         });
     }
 
-    /// All weights as one f64 vector.
+    /// All weights as one f64 vector, on the host.
     pub fn flat(&self) -> Vec<f64> {
-        let parts: Vec<Tensor> = self
-            .weights
-            .iter()
-            .map(|w| w.detach().flatten(0, -1).to_kind(Kind::Double))
-            .collect();
-        Vec::<f64>::try_from(&Tensor::cat(&parts, 0).to_device(Device::Cpu)).unwrap_or_default()
+        Vec::<f64>::try_from(&flat_f64(&self.weights).to_device(Device::Cpu)).unwrap_or_default()
     }
 
     /// ‖w‖² of each weight tensor.
