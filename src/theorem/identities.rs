@@ -293,3 +293,206 @@ pub fn no_fixed_point<T: Field>(setup: &IdentitySetup<'_, T>) -> ClaimResult {
     }
     r
 }
+
+/// The central-difference Hessian setting for models without an analytic Hessian: step
+/// h = 2^round(log₂u / 3) balances the O(h²) truncation against the u/h rounding, both then of
+/// order u^(2/3); the tolerance 10⁴·u^(2/3) leaves room for the third derivative's size. Powers
+/// of two from log₂ u, so both exist at any precision.
+pub fn central_difference<T: Field>() -> (T, Magnitude) {
+    let log2_u = T::unit_roundoff().log2();
+    (
+        crate::optim::shadow::pow2::<T>((log2_u / 3.0).round() as i64),
+        Magnitude::pow2(log2_u * 2.0 / 3.0).times(1e4),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every identity holds on a scale-invariant model and fails on its un-normalized counterpart
+    //! (the one cause that differs), with discrepancies derived by hand on Q(w) = w₁², θ = (1, 1),
+    //! c = 3, η = 1/10, λ = 1/2, γ = 1/2.
+    use super::*;
+    use crate::loss::{Quadratic, Rayleigh};
+    use crate::scalar::Rational;
+    use crate::theorem::models::{build, ModelName};
+
+    fn r(n: i64, d: i64) -> Rational {
+        Rational::from_ratio(n, d)
+    }
+
+    fn setup<'a, T: Field>(
+        model: &'a dyn Objective<T>,
+        points: Vec<Vector<T>>,
+    ) -> IdentitySetup<'a, T> {
+        IdentitySetup {
+            model,
+            points,
+            c: T::from_int(3),
+            lr: T::from_ratio(1, 10),
+            weight_decay: T::from_ratio(1, 2),
+            momentum: T::from_ratio(1, 2),
+            steps: 2,
+            arith: T::NAME.into(),
+            hessian_fd: None,
+        }
+    }
+
+    fn all<T: Field>(s: &IdentitySetup<'_, T>) -> Vec<ClaimResult> {
+        let mut out = pointwise(s);
+        out.push(norm_recurrence(s));
+        out.push(equivalent_scaling(s));
+        out.push(no_fixed_point(s));
+        out
+    }
+
+    fn ids(results: &[ClaimResult]) -> Vec<&str> {
+        results.iter().map(|r| r.id.as_str()).collect()
+    }
+
+    #[test]
+    fn all_hold_exactly_on_the_rayleigh_quotient() {
+        let model = Rayleigh::<Rational>::random(4, 7);
+        let points = vec![
+            Vector::from_vec(vec![r(1, 1), r(-2, 3), r(1, 4), r(5, 2)]),
+            Vector::from_vec(vec![r(-1, 2), r(1, 1), r(3, 1), r(0, 1)]),
+        ];
+        let results = all(&setup(&model, points));
+        assert_eq!(ids(&results), ["L1", "L2", "L3", "L4", "L5", "L6", "L7"]);
+        for c in &results {
+            assert!(c.holds, "{} fails: {}", c.id, c.discrepancy);
+            assert_eq!(c.discrepancy, Magnitude::ZERO, "{}", c.id);
+        }
+        // L7's ratio 1 + |grad|^2 / (wd^2 |theta|^2) is above 1 (the gradient is not zero).
+        assert!(results[6].detail.as_deref().unwrap().starts_with("min "));
+    }
+
+    #[test]
+    fn each_fails_on_the_unnormalized_quadratic_with_the_derived_discrepancy() {
+        let model = Quadratic::<Rational>::first_coordinate(2);
+        let results = all(&setup(&model, vec![Vector::from_vec(vec![r(1, 1); 2])]));
+        assert_eq!(ids(&results), ["L1", "L2", "L3", "L4", "L5", "L6", "L7"]);
+        // L1: g = (2, 0), cos² = ⟨g,θ⟩²/(‖g‖²‖θ‖²) = 4/8, |cos| = 1/√2.
+        // L2: 3·g(3θ) = (18, 0) vs g = (2, 0): 16/2 = 8.
+        // L3: H = 2e₁e₁ᵀ, u = θ + 1/3: 9·Hu = (24, 0) vs Hu = (8/3, 0): 8.
+        // L4: Hθ = (2, 0) vs −g = (−2, 0): 4/2 = 2.
+        // L5: with λ: θ₁ = 0.95θ − 0.1g = (0.75, 0.95), ‖θ₁‖² = 1.465 vs the orthogonal
+        //     prediction 0.95²·2 + 0.01·4 = 1.845: 0.38/1.465 = 76/293 (the run's largest; λ = 0
+        //     gives 10/41 at step 0).
+        // L6: step 0 of (3θ, 9η, λ/9) is (−2.55, 2.85) vs 3θ₁ = (2.25, 2.85): 4.8/2.85 = 32/19
+        //     (step 1 gives 1.92/2.6325).
+        // L7: ‖(2.5, 0.5)‖² = 6.5 vs 4 + 0.5: 2/6.5 = 4/13; ratio 6.5/0.5 = 13.
+        let expected = [
+            0.5f64.sqrt(),
+            8.0,
+            8.0,
+            2.0,
+            76.0 / 293.0,
+            32.0 / 19.0,
+            4.0 / 13.0,
+        ];
+        for (c, want) in results.iter().zip(expected) {
+            assert!(!c.holds, "{} holds on a non-scale-invariant loss", c.id);
+            let got = c.discrepancy.to_f64();
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "{}: {got} vs {want}",
+                c.id
+            );
+        }
+        assert_eq!(results[4].steps, 2);
+        assert_eq!(results[5].steps, 2);
+        assert_eq!(
+            results[6].detail.as_deref(),
+            Some("min |grad L + wd theta|^2 / (wd^2 |theta|^2) = 13.000000")
+        );
+    }
+
+    #[test]
+    fn floats_hold_within_their_budget_and_fail_outside_it() {
+        let model = Rayleigh::<f64>::random(4, 7);
+        let points = vec![
+            Vector::from_vec(vec![1.0, -2.0 / 3.0, 0.25, 2.5]),
+            Vector::from_vec(vec![-0.5, 1.0, 3.0, 0.0]),
+        ];
+        let results = all(&setup(&model, points));
+        for c in &results {
+            assert!(
+                c.holds,
+                "{} fails: {} > {}",
+                c.id, c.discrepancy, c.tolerance
+            );
+            let ratio = c.ratio.expect("float claims report a ratio");
+            assert!(ratio <= 1.0, "{}: ratio {ratio}", c.id);
+            assert!(c.tolerance > Magnitude::ZERO);
+        }
+        let model = Quadratic::<f64>::first_coordinate(2);
+        for c in all(&setup(&model, vec![Vector::from_vec(vec![1.0; 2])])) {
+            assert!(!c.holds, "{} holds on a non-scale-invariant loss", c.id);
+            // The decisive ratio is the reported discrepancy (L1: |cos|, not cos²) over the
+            // tolerance.
+            assert_eq!(c.ratio, Some(c.discrepancy.ratio(c.tolerance)), "{}", c.id);
+            // The smallest effect (L5, 0.26) over the largest budget (10⁸·2⁻⁵³ for L6).
+            assert!(c.ratio.unwrap() > 1e7, "{}", c.id);
+        }
+    }
+
+    /// Where the gradient vanishes the bound of L7 is met with equality, and L4 is blind
+    /// (Hθ = 0 = −g on the quadratic at θ₁ = 0) while L3 still sees the broken scaling: its probe
+    /// direction u = θ + 1/3 is not along θ.
+    #[test]
+    fn critical_points_meet_the_bound_and_the_probe_leaves_the_ray() {
+        let model = Rayleigh::<f64>::normalized_quadratic(3);
+        let top = Vector::from_vec(vec![2.0, 0.0, 0.0]);
+        let l7 = no_fixed_point(&setup(&model, vec![top]));
+        assert!(l7.holds, "{:?}", l7.detail);
+        assert_eq!(
+            l7.detail.as_deref(),
+            Some("min |grad L + wd theta|^2 / (wd^2 |theta|^2) = 1.000000")
+        );
+        let model = Quadratic::<Rational>::first_coordinate(2);
+        let results = pointwise(&setup(
+            &model,
+            vec![Vector::from_vec(vec![r(0, 1), r(1, 1)])],
+        ));
+        assert_eq!(ids(&results), ["L1", "L2", "L3", "L4"]);
+        assert!(results[0].holds && results[1].holds && results[3].holds);
+        assert!(!results[2].holds);
+        assert_eq!(results[2].discrepancy.to_f64(), 8.0);
+    }
+
+    #[test]
+    fn central_differences_check_the_hessian_identities_on_a_net() {
+        let built = build::<f64>(ModelName::MlpBn, 3);
+        assert!(built
+            .model
+            .hessian_vec(&built.theta0, &built.theta0, 0)
+            .is_none());
+        let mut s = setup(built.model.as_ref(), vec![built.theta0.clone()]);
+        s.hessian_fd = Some(central_difference::<f64>());
+        let (h, tol) = s.hessian_fd.unwrap();
+        // u = 2^-53: h = 2^round(-53/3) = 2^-18, tolerance 10⁴·2^(-106/3).
+        assert_eq!(h, 2f64.powi(-18));
+        assert!((tol.to_f64() / (1e4 * 2f64.powf(-106.0 / 3.0)) - 1.0).abs() < 1e-9);
+        let results = pointwise(&s);
+        assert_eq!(ids(&results), ["L1", "L2", "L3", "L4"]);
+        for c in &results {
+            assert!(
+                c.holds,
+                "{} fails: {} > {}",
+                c.id, c.discrepancy, c.tolerance
+            );
+        }
+        assert!(results[2]
+            .tolerance_reason
+            .starts_with("central-difference"));
+        // L5 along 6 steps over the net's 4 minibatches: the recurrence must use the batch the
+        // step used (t mod 4).
+        assert!(built.model.batches() > 2);
+        s.steps = 6;
+        let l5 = norm_recurrence(&s);
+        assert!(l5.holds, "L5 fails: {} > {}", l5.discrepancy, l5.tolerance);
+        // Without the difference setting a net has no Hessian, so L3 and L4 are not claimed.
+        s.hessian_fd = None;
+        assert_eq!(ids(&pointwise(&s)), ["L1", "L2"]);
+    }
+}

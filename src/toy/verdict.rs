@@ -457,4 +457,34 @@ mod tests {
         assert_eq!(k.len(), 1);
         assert!((k[0].norm_sq_growth - (1.3_f64 / 0.9).powi(2)).abs() < 1e-15);
     }
+
+    /// The final window is a tenth of the run, at least 20 steps and at most the whole run.
+    #[test]
+    fn the_window_is_a_tenth_of_the_run_at_least_20_steps() {
+        assert_eq!(window_of(3000), 300);
+        assert_eq!(window_of(209), 20);
+        assert_eq!(window_of(210), 21);
+        assert_eq!(window_of(29), 20);
+        assert_eq!(window_of(12), 12);
+    }
+
+    /// Whether an episode counts depends on the norm's relative growth alone: the same run at
+    /// ten times the norm has the same episodes (a 0.4% bump stays below the 1% threshold).
+    #[test]
+    fn an_episode_counts_by_relative_growth() {
+        let norms = [1.0, 0.99, 0.98, 0.96, 0.962, 0.95, 1.2, 1.3, 1.29];
+        let canonical: Vec<Vec<f64>> = (0..norms.len())
+            .map(|t| vec![1.0, (t as f64 * 0.3).sin() * 1e-2])
+            .collect();
+        let steps = |scale: f64| {
+            let scaled: Vec<f64> = norms.iter().map(|n| n * scale).collect();
+            let records = records_of(&scaled);
+            let kicks =
+                kick_outs(&records, &canonical, &mut OnRecords(&records), 1.0, 0.0).unwrap();
+            kicks.iter().map(|k| k.step).collect::<Vec<_>>()
+        };
+        assert_eq!(steps(1.0), [5]);
+        assert_eq!(steps(10.0), [5]);
+        assert_eq!(steps(0.1), [5]);
+    }
 }

@@ -20,7 +20,8 @@ use crate::theorem::equivalence::{
     t3_off_by_one, t4, t4_trajectory, EquivalenceSetup,
 };
 use crate::theorem::identities::{
-    equivalent_scaling, no_fixed_point, norm_recurrence, pointwise, IdentitySetup,
+    central_difference, equivalent_scaling, no_fixed_point, norm_recurrence, pointwise,
+    IdentitySetup,
 };
 use crate::theorem::laws::{
     angular_law, measure, measure_relaxation, relaxation_law, Law, LawParams, RELAXATION,
@@ -386,14 +387,7 @@ pub(super) fn real_job<T: Real>(
     }
     let built = build::<T>(job.model, cfg.seed);
     let cosine = Schedule::cosine(p.lr.clone(), T::zero(), p.steps).values(p.steps);
-    // Central differences: step u^(1/3) balances O(h²) truncation against u/h rounding, both
-    // then of order u^(2/3); 10⁴ u^(2/3) leaves room for the third derivative's size.
-    // Both as powers of two from log₂ u, so they exist at any precision.
-    let log2_u = T::unit_roundoff().log2();
-    let fd = (
-        crate::optim::shadow::pow2::<T>((log2_u / 3.0).round() as i64),
-        Magnitude::pow2(log2_u * 2.0 / 3.0).times(1e4),
-    );
+    let fd = central_difference::<T>();
     model_claims(cfg, &built, &p, job.subset, arith, Some(cosine), Some(fd))
 }
 
