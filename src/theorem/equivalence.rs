@@ -29,7 +29,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::claim::{ClaimResult, Expected, RESOLVABLE, SENSITIVITY_BUDGET};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::adam::{self, AdamState, AdamStep};
@@ -246,9 +246,50 @@ fn two_ulp<T: Field>() -> T {
 /// Seed of the signs of the one-ulp perturbations (fixed: the same floor on every run).
 const PERTURBATION_SEED: u64 = 0x554c_5053;
 
+/// The sensitivity run's stand-in for rounding (docs/MATH.md §6): θ multiplied by 1 ± 2u with
+/// seeded signs, drawn coordinate by coordinate, and η_t by 1 + 2(t+1)u. `None` leaves the run
+/// as it is.
+struct Perturbation<T: Field> {
+    two_u: Option<T>,
+    rng: ChaCha8Rng,
+}
+
+impl<T: Field> Perturbation<T> {
+    fn new(two_u: Option<T>) -> Self {
+        Perturbation {
+            two_u,
+            rng: ChaCha8Rng::seed_from_u64(PERTURBATION_SEED),
+        }
+    }
+
+    /// θ ∘ (1 ± 2u), as rounding does to the state.
+    fn state(&mut self, v: Vector<T>) -> Vector<T> {
+        let Some(two_u) = &self.two_u else {
+            return v;
+        };
+        v.map(|x| {
+            let d = if self.rng.random::<bool>() {
+                two_u.clone()
+            } else {
+                -two_u.clone()
+            };
+            x.clone() + x * d
+        })
+    }
+
+    /// η_t (1 + 2(t+1)u): the twin's η̃_t and Z_t are products of t rounded factors (and of a
+    /// rounded root), a coherent relative error up to about 2(t+1)u, which this bias mirrors.
+    fn lr(&self, eta: &T, t: usize) -> T {
+        match &self.two_u {
+            Some(two_u) => eta.clone() * (T::one() + T::from_int(t as i64 + 1) * two_u.clone()),
+            None => eta.clone(),
+        }
+    }
+}
+
 /// The WD run θ_0, …, θ_T; with `perturb` (the sensitivity run), θ is multiplied by 1 ± 2u
 /// (seeded signs) at the start and after every step, as rounding does to the state, and η_t by
-/// 1 + 2(t+1)u, as rounding does to the twin's schedule.
+/// 1 + 2(t+1)u, as rounding does to the twin's schedule ([`Perturbation`]).
 fn wd_run<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     rule: &Rule<T>,
@@ -257,34 +298,10 @@ fn wd_run<T: Field>(
     perturb: bool,
 ) -> Result<Vec<Vector<T>>> {
     let sgd = Sgd::new(setup.momentum.clone(), setup.convention)?;
-    let two_u = two_ulp::<T>();
-    let mut rng = ChaCha8Rng::seed_from_u64(PERTURBATION_SEED);
-    let mut jiggle = |v: Vector<T>| -> Vector<T> {
-        if !perturb {
-            return v;
-        }
-        v.map(|x| {
-            let d = if rng.random::<bool>() {
-                two_u.clone()
-            } else {
-                -two_u.clone()
-            };
-            x.clone() + x * d
-        })
-    };
+    let mut perturbation = Perturbation::new(perturb.then(two_ulp::<T>));
     let batches = setup.model.batches().max(1);
-    let mut state = SgdState::new(jiggle(setup.theta0.clone()), None);
+    let mut state = SgdState::new(perturbation.state(setup.theta0.clone()), None);
     let mut adam = AdamState::new(state.params.clone());
-    // The twin's η̃_t and Z_t are products of t rounded factors (and of a rounded root): a
-    // coherent relative error up to about 2(t+1)u, which the same bias on η_t mirrors.
-    let biased = |eta: &T, t: usize| {
-        if perturb {
-            eta.clone()
-                * (T::one() + T::from_int(2 * (t as i64 + 1)) * two_u.clone() / T::from_int(2))
-        } else {
-            eta.clone()
-        }
-    };
     let mut out = Vec::with_capacity(lr.len() + 1);
     out.push(state.params.clone());
     for (t, (eta, lambda)) in lr.iter().zip(wd).enumerate() {
@@ -295,7 +312,7 @@ fn wd_run<T: Field>(
             let g = setup.model.gradient(&adam.params, t % batches);
             undecided_at::<T>(setup, t)?;
             let hp = AdamStep::torch(
-                biased(eta, t),
+                perturbation.lr(eta, t),
                 lambda.clone(),
                 *decay,
                 (&betas.0, &betas.1),
@@ -303,20 +320,20 @@ fn wd_run<T: Field>(
                 t,
             );
             adam = adam::step(&hp, &g, &adam)?;
-            adam.params = jiggle(adam.params);
+            adam.params = perturbation.state(adam.params);
             out.push(adam.params.clone());
             continue;
         }
         let g = setup.model.gradient(&state.params, t % batches);
         undecided_at::<T>(setup, t)?;
-        let eta = biased(eta, t);
+        let eta = perturbation.lr(eta, t);
         state = match rule {
             Rule::Nesterov { .. } => {
                 nesterov::torch_step(&eta, lambda, &setup.momentum, &g, &state)
             }
             _ => sgd.step(&eta, lambda, &g, &state),
         };
-        state.params = jiggle(state.params);
+        state.params = perturbation.state(state.params);
         out.push(state.params.clone());
     }
     Ok(out)
@@ -447,12 +464,98 @@ fn largest_size(series: &[Magnitude]) -> (usize, Magnitude) {
     (at, series.get(at).copied().unwrap_or(Magnitude::ZERO))
 }
 
+/// The rounding floor f_t (docs/MATH.md §6): the running maximum of the sensitivity s through
+/// step t + 1, plus (t+1) u. Through t + 1 because the twin's rounding and the perturbed run's
+/// enter at different operations, and in a chaotic burst (growth of 10³ a step) the twin may lead
+/// by a step. In log space (Magnitude): at p ≥ 1075 bits u itself is below f64's range.
+fn rounding_floor(sensitivity: &[Magnitude], u: Magnitude) -> Vec<Magnitude> {
+    let mut running = Magnitude::ZERO;
+    (0..sensitivity.len())
+        .map(|t| {
+            let ahead = sensitivity[(t + 1).min(sensitivity.len() - 1)];
+            running = running.max(sensitivity[t]);
+            running.max(ahead).plus(u.times(t as f64 + 1.0))
+        })
+        .collect()
+}
+
+/// The resolvable horizon: the steps before the first whose tolerance B·f_t passes
+/// [`RESOLVABLE`] (or is not finite). Beyond it any effect is drowned by amplified rounding.
+fn resolvable_horizon(floor: &[Magnitude]) -> usize {
+    floor
+        .iter()
+        .position(|f| !f.is_finite() || f.times(SENSITIVITY_BUDGET) > RESOLVABLE)
+        .unwrap_or(floor.len())
+}
+
+/// A float claim's decisive step and verdict.
+#[derive(Debug)]
+struct FloatVerdict {
+    at: usize,
+    ratio: Magnitude,
+    tolerance: Magnitude,
+    holds: bool,
+}
+
+/// The decisive step of the resolvable horizon: the largest d_t / tol_t, tol_t = B·f_t plus the
+/// claim's allowance; a diverged ratio is the worst and the first of equal ratios wins. The claim
+/// holds when that ratio is at most 1 and the horizon resolves more than θ₀ (a horizon of 1
+/// resolves θ₀ alone, where both runs start equal: no evidence either way).
+fn float_verdict(
+    floor: &[Magnitude],
+    series: &[Magnitude],
+    allowance: Option<&[f64]>,
+    horizon: usize,
+) -> FloatVerdict {
+    let mut worst: Option<(usize, Magnitude, Magnitude)> = None;
+    for (t, (&ft, &dt)) in floor.iter().zip(series).enumerate().take(horizon.max(1)) {
+        let extra = allowance.map_or(0.0, |a| a[t]);
+        let tol = ft
+            .times(SENSITIVITY_BUDGET)
+            .plus(Magnitude::from_f64(extra));
+        let ratio = dt.ratio(tol);
+        // A diverged ratio is the worst (and stays so).
+        let worse = match &worst {
+            None => true,
+            Some((_, w, _)) if ratio.is_finite() => ratio > *w,
+            Some((_, w, _)) => w.is_finite(),
+        };
+        if worse {
+            worst = Some((t, ratio, tol));
+        }
+    }
+    let (at, ratio, tolerance) = worst.unwrap_or((0, Magnitude::ZERO, Magnitude::ZERO));
+    FloatVerdict {
+        at,
+        ratio,
+        tolerance,
+        holds: ratio <= 1.0 && horizon > 1,
+    }
+}
+
 /// Runs a claim and decides it.
 pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Result<ClaimResult> {
+    // Every step has its twin's LR and its factor: a shorter schedule would check a prefix.
+    let steps = claim.lr.len();
+    if claim.weight_decay.len() != steps
+        || claim.lr_tilde.len() != steps
+        || claim.z.len() != steps + 1
+    {
+        return Err(Error::Invalid {
+            field: "claim".into(),
+            value: claim.id.clone(),
+            reason: format!(
+                "{steps} steps need {steps} weight decays, {steps} twin LRs and {} factors Z_t; got {}, {} and {}",
+                steps + 1,
+                claim.weight_decay.len(),
+                claim.lr_tilde.len(),
+                claim.z.len()
+            ),
+        });
+    }
     // Enclosure arithmetic: count only this claim's undecided comparisons.
     T::take_undecided();
     let with_wd = cached_wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
-    let steps = claim.lr.len();
     let mut result = ClaimResult {
         id: claim.id.clone(),
         model: setup.model.name(),
@@ -485,32 +588,8 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
             .map(|(a, b)| relative_max_diff(b, a).magnitude())
             .collect()
     };
-    // A step is resolvable while the tolerance the floor implies, B·f_t, stays below
-    // RESOLVABLE: beyond it any effect is drowned, and in a chaotic burst (growth of 10³ a step)
-    // the twin's own rounding may blow up a step before the sensitivity run's does.
-    // The floor at step t is the running maximum of s through step t + 1: the twin's rounding
-    // and the perturbed run's enter at different operations, and in a burst (growth of 10³ a
-    // step) the twin may lead by a step.
-    // All in log space (Magnitude): at p ≥ 1075 bits u itself is below f64's range.
-    let floor: Vec<Magnitude> = {
-        let mut running = Magnitude::ZERO;
-        let u = T::unit_roundoff();
-        (0..sensitivity.len())
-            .map(|t| {
-                let ahead = sensitivity[(t + 1).min(sensitivity.len() - 1)];
-                running = running.max(sensitivity[t]);
-                running.max(ahead).plus(u.times(t as f64 + 1.0))
-            })
-            .collect()
-    };
-    let horizon = if T::EXACT {
-        steps + 1
-    } else {
-        floor
-            .iter()
-            .position(|f| !f.is_finite() || f.times(SENSITIVITY_BUDGET) > RESOLVABLE)
-            .unwrap_or(floor.len())
-    };
+    let u = T::unit_roundoff();
+    let floor = rounding_floor(&sensitivity, u);
     let mut lr_tilde = claim.lr_tilde.clone();
     let mut skew_from = None;
     if let Some(eps) = &claim.skew {
@@ -539,35 +618,13 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
             .map(|s| s.trim_end_matches("; ").to_string());
         return Ok(result);
     }
-    let u = T::unit_roundoff();
-    let mut worst = (0usize, Magnitude::ZERO, u);
-    for (t, (&ft, &dt)) in floor
-        .iter()
-        .zip(&result.series)
-        .enumerate()
-        .take(horizon.max(1))
-    {
-        let extra = claim.allowance.as_ref().map_or(0.0, |a| a[t]);
-        let tol = ft
-            .times(SENSITIVITY_BUDGET)
-            .plus(Magnitude::from_f64(extra));
-        let ratio = dt.ratio(tol);
-        // A diverged ratio is the worst (and stays so).
-        let worse = if ratio.is_finite() {
-            ratio > worst.1
-        } else {
-            worst.1.is_finite()
-        };
-        if worse || t == 0 {
-            worst = (t, ratio, tol);
-        }
-    }
-    // A horizon of 1 resolves θ₀ alone, where both runs start equal: no evidence either way.
-    result.holds = worst.1 <= 1.0 && horizon > 1;
-    result.ratio = Some(worst.1);
-    result.ratio_at = Some(worst.0);
+    let horizon = resolvable_horizon(&floor);
+    let verdict = float_verdict(&floor, &result.series, claim.allowance.as_deref(), horizon);
+    result.holds = verdict.holds;
+    result.ratio = Some(verdict.ratio);
+    result.ratio_at = Some(verdict.at);
     result.horizon = Some(horizon.min(steps + 1));
-    result.tolerance = worst.2;
+    result.tolerance = verdict.tolerance;
     result.tolerance_reason = format!(
         "{SENSITIVITY_BUDGET:.0e} x rounding floor (growth of a 2u perturbation of theta at every step and of lr_t by 2(t+1)u, + (t+1) u, u = {u:.2}){} at the decisive step of the resolvable horizon",
         if claim.allowance.is_some() { " + the first-order effect of TEXP's LR mismatch" } else { "" }
@@ -1116,5 +1173,224 @@ mod tests {
         );
         // And each computed run is the uncached run, bit for bit.
         assert_eq!(*base, wd_run(&setup, &Rule::Sgd, &lr, &wd, false).unwrap());
+    }
+
+    /// The injected skew is far above each arithmetic's rounding and far below any real effect:
+    /// 10⁸ unit roundoffs in f64, 2^(−p/2) at p bits, and 2⁻⁶⁴ in exact arithmetic, where any
+    /// nonzero skew must show.
+    #[test]
+    fn the_skew_is_sized_by_the_arithmetic() {
+        assert_eq!(skew_size::<f64>(), 1e-8);
+        assert_eq!(skew_size::<Rational>(), Rational::from_int(2).powi(-64));
+        for bits in [128u32, 256, 1024] {
+            let (skew, expected) = crate::scalar::with_precision(bits, || {
+                let s = skew_size::<crate::scalar::MpRun>();
+                (s.magnitude().log2(), -f64::from(bits / 2))
+            });
+            assert_eq!(skew, expected, "{bits} bits");
+        }
+    }
+
+    /// 2u is 2⁻⁵² in f64 (u = 2⁻⁵³) and 2^(1−p) at p bits; exact arithmetic has none.
+    #[test]
+    fn two_ulp_is_twice_the_unit_roundoff() {
+        assert_eq!(two_ulp::<f64>(), 2f64.powi(-52));
+        assert_eq!(two_ulp::<Rational>(), Rational::ZERO);
+        for bits in [128u32, 300] {
+            let log2 = crate::scalar::with_precision(bits, || {
+                two_ulp::<crate::scalar::MpRun>().magnitude().log2()
+            });
+            assert_eq!(log2, 1.0 - f64::from(bits), "{bits} bits");
+        }
+    }
+
+    /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is
+    /// scaled by 1 + 2u when the seeded stream's next bit is true and by 1 − 2u when it is false,
+    /// the stream runs on across calls, and η_t gains 2(t+1)u; without a perturbation nothing
+    /// changes.
+    #[test]
+    fn the_perturbation_is_two_ulps_with_seeded_signs() {
+        let two_u = Rational::from_ratio(1, 1024);
+        let mut p = Perturbation::new(Some(two_u.clone()));
+        let mut bits = ChaCha8Rng::seed_from_u64(PERTURBATION_SEED);
+        let theta: Vector<Rational> =
+            Vector::from_iterator(16, (1..=16).map(|k| Rational::from_ratio(k, 3)));
+        let (mut up, mut down) = (0, 0);
+        for _ in 0..2 {
+            let out = p.state(theta.clone());
+            for (x, y) in theta.iter().zip(out.iter()) {
+                let factor = if bits.random::<bool>() {
+                    up += 1;
+                    Rational::ONE + two_u.clone()
+                } else {
+                    down += 1;
+                    Rational::ONE - two_u.clone()
+                };
+                assert_eq!(*y, x.clone() * factor);
+            }
+        }
+        assert!(up > 0 && down > 0, "{up} up, {down} down");
+        let eta = Rational::from_ratio(1, 10);
+        assert_eq!(
+            p.lr(&eta, 0),
+            eta.clone() * Rational::from_ratio(1025, 1024)
+        );
+        assert_eq!(
+            p.lr(&eta, 9),
+            eta.clone() * Rational::from_ratio(1034, 1024)
+        );
+        let mut none = Perturbation::<Rational>::new(None);
+        assert_eq!(none.state(theta.clone()), theta);
+        assert_eq!(none.lr(&eta, 5), eta);
+    }
+
+    fn m(x: f64) -> Magnitude {
+        Magnitude::from_f64(x)
+    }
+
+    fn close(a: Magnitude, b: f64) -> bool {
+        (a.to_f64() / b - 1.0).abs() < 1e-12
+    }
+
+    /// f_t = max(s_0..=s_{t+1}) + (t+1)u, worked by hand with u = 2⁻¹⁰ on s = (0, 4, 1, 8, 2):
+    /// the look-ahead makes f_0 = 4 + u and f_2 = 8 + 3u; the last step looks at itself.
+    #[test]
+    fn the_floor_runs_ahead_by_one_step_and_adds_t_plus_one_ulps() {
+        let u = 2f64.powi(-10);
+        let s: Vec<Magnitude> = [0.0, 4.0, 1.0, 8.0, 2.0].into_iter().map(m).collect();
+        let f = rounding_floor(&s, m(u));
+        let want = [
+            4.0 + u,
+            4.0 + 2.0 * u,
+            8.0 + 3.0 * u,
+            8.0 + 4.0 * u,
+            8.0 + 5.0 * u,
+        ];
+        assert_eq!(f.len(), 5);
+        for (t, (got, want)) in f.iter().zip(want).enumerate() {
+            assert!(close(*got, want), "f_{t} = {got} vs {want}");
+        }
+        assert!(rounding_floor(&[], m(u)).is_empty());
+    }
+
+    /// The horizon ends at the first step whose 10³·f_t passes 10⁻⁶, or that is not finite.
+    #[test]
+    fn the_horizon_ends_where_rounding_would_drown_the_claim() {
+        let floors = |v: &[f64]| v.iter().copied().map(m).collect::<Vec<_>>();
+        assert_eq!(resolvable_horizon(&floors(&[1e-12, 1e-10, 2e-9, 1e-12])), 2);
+        assert_eq!(resolvable_horizon(&floors(&[1e-12, 9.99e-10, 1e-12])), 3);
+        assert_eq!(resolvable_horizon(&floors(&[1e-12, 1.001e-9])), 1);
+        assert_eq!(resolvable_horizon(&floors(&[1e-12, f64::NAN, 1e-12])), 1);
+        assert_eq!(resolvable_horizon(&floors(&[1e-3])), 0);
+    }
+
+    /// The decisive ratio over the horizon, with the floor's tolerance 10³·f_t = 10⁻⁹ here.
+    #[test]
+    fn the_verdict_is_the_worst_ratio_within_the_horizon() {
+        let floor = vec![m(1e-12); 4];
+        let verdict = |d: &[f64], allowance: Option<&[f64]>, horizon| {
+            let series: Vec<Magnitude> = d.iter().copied().map(m).collect();
+            float_verdict(&floor, &series, allowance, horizon)
+        };
+        // The first of two equal worst ratios (0.5) decides.
+        let v = verdict(&[0.0, 5e-10, 5e-10, 1e-10], None, 4);
+        assert!(v.holds && v.at == 1 && close(v.ratio, 0.5), "{v:?}");
+        assert!(close(v.tolerance, 1e-9), "{v:?}");
+        // A ratio of 2 fails; a diverged step is worse still, wherever it comes.
+        let v = verdict(&[0.0, 2e-9, 1e-10, 0.0], None, 4);
+        assert!(!v.holds && v.at == 1 && close(v.ratio, 2.0), "{v:?}");
+        let v = verdict(&[0.0, f64::NAN, 2e-9, 0.0], None, 4);
+        assert!(!v.holds && v.at == 1 && !v.ratio.is_finite(), "{v:?}");
+        // Beyond the horizon nothing counts; a horizon of θ₀ alone is no evidence.
+        assert!(verdict(&[0.0, 0.0, 1.0, 1.0], None, 2).holds);
+        let v = verdict(&[0.0; 4], None, 1);
+        assert!(!v.holds && v.at == 0, "{v:?}");
+        // Step 0 decides when nothing is larger, with its own tolerance.
+        let v = verdict(&[0.0; 4], None, 4);
+        assert!(v.holds && v.at == 0 && close(v.tolerance, 1e-9), "{v:?}");
+        // An allowance widens the tolerance: 5e-9 against 1e-9 + 1e-8.
+        let d = [0.0, 5e-9, 0.0, 0.0];
+        assert!(!verdict(&d, None, 4).holds);
+        let v = verdict(&d, Some(&[0.0, 1e-8, 0.0, 0.0]), 4);
+        assert!(v.holds && close(v.ratio, 5e-9 / 1.1e-8), "{v:?}");
+    }
+
+    /// T1 end to end in f64 on the Rayleigh quotient (20 steps): it holds over the whole run and
+    /// says so; its injected skew fails; in rationals the skewed claim's discrepancy is of the
+    /// skew's size (2⁻⁶⁴ times the run's relative step, far below 2⁻⁴⁰), not of order 1.
+    #[test]
+    fn t1_holds_and_its_skew_fails_in_f64_and_exactly() {
+        let built = build::<f64>(ModelName::Rayleigh, 0);
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            0.0,
+            Convention::PyTorch,
+            "f64".into(),
+        );
+        let holds = t1(&setup, &0.1, &5e-3, 20).unwrap();
+        assert!(holds.holds, "{holds:?}");
+        assert_eq!(holds.horizon, Some(21));
+        let detail = holds.detail.unwrap();
+        assert!(detail.contains("resolvable over all 20 steps"), "{detail}");
+        let skewed = check(&setup, t1_claim(&0.1, &5e-3, 20).skewed(skew_size())).unwrap();
+        assert!(!skewed.holds, "{skewed:?}");
+        assert!(skewed.detail.unwrap().starts_with("skew from step 1; "));
+        // A twin schedule one step short is an error naming the claim, never a shorter check.
+        let mut short = t1_claim(&0.1, &5e-3, 20);
+        short.lr_tilde.pop();
+        let err = check(&setup, short).unwrap_err().to_string();
+        assert!(err.starts_with("invalid claim: T1 (20 steps need"), "{err}");
+        // The claims say which factor they ran with.
+        let t3 = t3_claim(&setup, "step", vec![0.1; 4], vec![5e-3; 4], Expected::Hold).unwrap();
+        assert!(t3.detail.unwrap().starts_with("Z_T = "));
+        let built = crate::theorem::models::build_rational::<Rational>(ModelName::Rayleigh, 0)
+            .expect("rational model");
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            Rational::ZERO,
+            Convention::PyTorch,
+            "rational".into(),
+        );
+        let (lr, wd) = (Rational::from_ratio(1, 10), Rational::from_ratio(1, 200));
+        let skewed = check(&setup, t1_claim(&lr, &wd, 2).skewed(skew_size())).unwrap();
+        assert!(!skewed.holds);
+        let d = skewed.discrepancy.log2();
+        assert!(d > -80.0 && d < -64.0, "log2 discrepancy {d}");
+    }
+
+    /// Certified T1 on the Rayleigh quotient: at 128 bits the enclosures stay tight over all 30
+    /// steps (horizon 31); at 24 bits they grow past the bound at step 3 of 18 (measured; by step
+    /// 19 they cannot decide a comparison at all), and the horizon is that step.
+    #[test]
+    fn certified_horizon_is_where_the_enclosures_pass_the_bound() {
+        use crate::scalar::Interval;
+        let run = |bits: u32, steps: usize| {
+            crate::scalar::with_precision(bits, || {
+                let built = build::<Interval>(ModelName::Rayleigh, 0);
+                let setup = EquivalenceSetup::new(
+                    built.model.as_ref(),
+                    built.theta0.clone(),
+                    Interval::from_int(0),
+                    Convention::PyTorch,
+                    "interval".into(),
+                );
+                let lr = Interval::from_ratio(1, 10);
+                let wd = Interval::from_ratio(1, 200);
+                t1(&setup, &lr, &wd, steps).unwrap()
+            })
+        };
+        let tight = run(128, 30);
+        assert!(tight.holds, "{tight:?}");
+        assert_eq!(tight.horizon, Some(31));
+        let wide = run(24, 18);
+        let h = wide.horizon.expect("a horizon");
+        assert!(!wide.holds && h > 0 && h <= 18, "{wide:?}");
+        let bound = Magnitude::from_f64(CERTIFIED_BOUND);
+        assert!(wide.series[h] > bound, "{}", wide.series[h]);
+        assert!(wide.series[..h].iter().all(|b| *b <= bound));
+        let detail = wide.detail.unwrap();
+        assert!(!detail.contains("certified over all"), "{detail}");
     }
 }

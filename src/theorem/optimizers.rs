@@ -322,4 +322,27 @@ mod tests {
             assert!(c.as_expected(), "{c:?}");
         }
     }
+
+    /// θ₀ scaled by 2⁴⁰ leaves the twin's ‖θ̂‖_∞ above 2³² after its first step, so the twin is
+    /// rescaled by L6 (θ̂ by 2^−k, later a_t and b_t by 2^−2k): the Nesterov claim must stay
+    /// exact through the rescaling, and its control must still fail.
+    #[test]
+    fn the_nesterov_twin_stays_exact_through_its_rescaling() {
+        let built = build_rational::<Rational>(ModelName::Rayleigh, 0).expect("rational model");
+        let big = built.theta0.map(|x| x * Rational::from_int(2).powi(40));
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            big,
+            r(9, 10),
+            Convention::PyTorch,
+            "rational".into(),
+        );
+        let steps = 3;
+        let lr = step_decay(r(1, 10), steps);
+        let wd = vec![r(1, 20); steps];
+        let holds = t3_nesterov(&setup, lr.clone(), wd.clone(), false).unwrap();
+        assert_eq!(outcome(&holds), (true, 0.0), "{:?}", holds.detail);
+        let tied = t3_nesterov(&setup, lr, wd, true).unwrap();
+        assert!(!tied.holds, "{tied:?}");
+    }
 }
