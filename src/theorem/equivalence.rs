@@ -1344,6 +1344,8 @@ mod tests {
         // The claims say which factor they ran with.
         let t3 = t3_claim(&setup, "step", vec![0.1; 4], vec![5e-3; 4], Expected::Hold).unwrap();
         assert!(t3.detail.unwrap().starts_with("Z_T = "));
+        let t2 = t2_claim(&setup, &0.1, &5e-3, 4, Root::Larger).unwrap();
+        assert!(t2.detail.unwrap().starts_with("alpha = 0.9"));
         let built = crate::theorem::models::build_rational::<Rational>(ModelName::Rayleigh, 0)
             .expect("rational model");
         let setup = EquivalenceSetup::new(
@@ -1384,6 +1386,27 @@ mod tests {
         let tight = run(128, 30);
         assert!(tight.holds, "{tight:?}");
         assert_eq!(tight.horizon, Some(31));
+        // Its injected skew (2⁻⁶⁴ at 128 bits, times 1 + ε) separates the enclosures by about
+        // the skew's size, far below the bound: a certified failure.
+        let skewed = crate::scalar::with_precision(128, || {
+            let built = build::<Interval>(ModelName::Rayleigh, 0);
+            let setup = EquivalenceSetup::new(
+                built.model.as_ref(),
+                built.theta0.clone(),
+                Interval::from_int(0),
+                Convention::PyTorch,
+                "interval".into(),
+            );
+            let claim = t1_claim(
+                &Interval::from_ratio(1, 10),
+                &Interval::from_ratio(1, 200),
+                30,
+            );
+            check(&setup, claim.skewed(skew_size())).unwrap()
+        });
+        assert!(!skewed.holds, "{skewed:?}");
+        assert!(skewed.discrepancy.log2() < -50.0, "{}", skewed.discrepancy);
+        assert!(skewed.detail.unwrap().contains("separate"));
         let wide = run(24, 18);
         let h = wide.horizon.expect("a horizon");
         assert!(!wide.holds && h > 0 && h <= 18, "{wide:?}");
