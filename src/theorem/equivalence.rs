@@ -1178,6 +1178,7 @@ mod tests {
     /// The injected skew is far above each arithmetic's rounding and far below any real effect:
     /// 10⁸ unit roundoffs in f64, 2^(−p/2) at p bits, and 2⁻⁶⁴ in exact arithmetic, where any
     /// nonzero skew must show.
+    #[allow(clippy::float_cmp)] // powers of two and exact quotients, compared exactly
     #[test]
     fn the_skew_is_sized_by_the_arithmetic() {
         assert_eq!(skew_size::<f64>(), 1e-8);
@@ -1192,6 +1193,7 @@ mod tests {
     }
 
     /// 2u is 2⁻⁵² in f64 (u = 2⁻⁵³) and 2^(1−p) at p bits; exact arithmetic has none.
+    #[allow(clippy::float_cmp)] // powers of two and exact quotients, compared exactly
     #[test]
     fn two_ulp_is_twice_the_unit_roundoff() {
         assert_eq!(two_ulp::<f64>(), 2f64.powi(-52));

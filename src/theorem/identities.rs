@@ -439,6 +439,7 @@ mod tests {
     /// Where the gradient vanishes the bound of L7 is met with equality, and L4 is blind
     /// (Hθ = 0 = −g on the quadratic at θ₁ = 0) while L3 still sees the broken scaling: its probe
     /// direction u = θ + 1/3 is not along θ.
+    #[allow(clippy::float_cmp)] // powers of two and exact quotients, compared exactly
     #[test]
     fn critical_points_meet_the_bound_and_the_probe_leaves_the_ray() {
         let model = Rayleigh::<f64>::normalized_quadratic(3);
@@ -460,6 +461,7 @@ mod tests {
         assert_eq!(results[2].discrepancy.to_f64(), 8.0);
     }
 
+    #[allow(clippy::float_cmp)] // powers of two and exact quotients, compared exactly
     #[test]
     fn central_differences_check_the_hessian_identities_on_a_net() {
         let built = build::<f64>(ModelName::MlpBn, 3);
