@@ -217,6 +217,28 @@ impl<T: Field> Claim<T> {
         self.skew = Some(eps);
         self
     }
+
+    /// The twin's schedule as it runs: η̃_t, scaled by 1 + ε from step 1 on when the claim is
+    /// skewed, and the step the skew starts at (`None` for an unskewed claim).
+    fn twin_lr(&self) -> (Vec<Scaled<T>>, Option<usize>) {
+        let mut lr_tilde = self.lr_tilde.clone();
+        let Some(eps) = &self.skew else {
+            return (lr_tilde, None);
+        };
+        let from = 1.min(lr_tilde.len());
+        let factor = T::one() + eps.clone();
+        for x in lr_tilde.iter_mut().skip(from) {
+            *x = x.times(&factor);
+        }
+        (lr_tilde, Some(from))
+    }
+
+    /// The claim's own detail as the start of the result's detail ("…; "), or nothing.
+    fn detail_prefix(&self) -> String {
+        self.detail
+            .as_ref()
+            .map_or(String::new(), |d| format!("{d}; "))
+    }
 }
 
 /// The size of the injected skew: 1e-8 in f64 (10⁸ unit roundoffs), 2^(−p/2) in p-bit
@@ -590,16 +612,7 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     };
     let u = T::unit_roundoff();
     let floor = rounding_floor(&sensitivity, u);
-    let mut lr_tilde = claim.lr_tilde.clone();
-    let mut skew_from = None;
-    if let Some(eps) = &claim.skew {
-        let from = 1.min(steps);
-        let factor = T::one() + eps.clone();
-        for x in lr_tilde.iter_mut().skip(from) {
-            *x = x.times(&factor);
-        }
-        skew_from = Some(from);
-    }
+    let (lr_tilde, skew_from) = claim.twin_lr();
     let free = free_run(setup, &claim, &lr_tilde)?;
     let d = discrepancies(&with_wd, &free, &claim.z);
     result.series = d.iter().map(Field::magnitude).collect();
@@ -607,10 +620,7 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     result.discrepancy = max;
     result.at_step = Some(at);
     let skew_note = skew_from.map_or(String::new(), |s| format!("skew from step {s}; "));
-    let prefix = claim
-        .detail
-        .as_ref()
-        .map_or(String::new(), |d| format!("{d}; "));
+    let prefix = claim.detail_prefix();
     if T::EXACT {
         result.holds = d.iter().all(|x| *x == T::zero());
         result.detail = Some(format!("{prefix}{skew_note}"))
@@ -661,13 +671,7 @@ fn certify<T: Field>(
     mut result: ClaimResult,
 ) -> Result<ClaimResult> {
     let steps = claim.lr.len();
-    let mut lr_tilde = claim.lr_tilde.clone();
-    if let Some(eps) = &claim.skew {
-        let factor = T::one() + eps.clone();
-        for x in lr_tilde.iter_mut().skip(1.min(steps)) {
-            *x = x.times(&factor);
-        }
-    }
+    let (lr_tilde, _) = claim.twin_lr();
     let free = free_run(setup, claim, &lr_tilde)?;
     let tol = Magnitude::from_f64(CERTIFIED_BOUND);
     let mut separated_at = None;
@@ -703,10 +707,7 @@ fn certify<T: Field>(
     result.tolerance_reason = format!(
         "certified: the enclosures of theta_t and Z_t theta~_t intersect at every step and the rigorous bound on their relative distance stays below {CERTIFIED_BOUND:e}"
     );
-    let prefix = claim
-        .detail
-        .as_ref()
-        .map_or(String::new(), |d| format!("{d}; "));
+    let prefix = claim.detail_prefix();
     result.detail = Some(match separated_at {
         Some(t) => format!("{prefix}the enclosures separate at step {t}: certainly theta_t != Z_t theta~_t there"),
         None if within => format!(
@@ -1204,6 +1205,30 @@ mod tests {
             });
             assert_eq!(log2, 1.0 - f64::from(bits), "{bits} bits");
         }
+    }
+
+    /// The skew leaves η̃_0 alone and scales every later η̃_t by exactly 1 + ε (rationals); an
+    /// unskewed claim runs its schedule as given, and a one-step schedule has nothing to skew.
+    #[test]
+    fn the_skew_scales_the_twin_schedule_from_step_one() {
+        let lr = Rational::from_ratio(1, 10);
+        let wd = Rational::from_ratio(1, 100);
+        let plain = t1_claim(&lr, &wd, 4);
+        let given: Vec<Rational> = plain.lr_tilde.iter().map(Scaled::value).collect();
+        let (as_run, from) = plain.twin_lr();
+        assert_eq!(from, None);
+        assert_eq!(as_run.iter().map(Scaled::value).collect::<Vec<_>>(), given);
+        let eps = Rational::from_ratio(1, 7);
+        let (run, from) = t1_claim(&lr, &wd, 4).skewed(eps.clone()).twin_lr();
+        assert_eq!(from, Some(1));
+        assert_eq!(run[0].value(), given[0]);
+        for t in 1..4 {
+            let want = given[t].clone() * (Rational::ONE + eps.clone());
+            assert_eq!(run[t].value(), want, "step {t}");
+        }
+        let (one, from) = t1_claim(&lr, &wd, 1).skewed(eps).twin_lr();
+        assert_eq!((one.len(), from), (1, Some(1)));
+        assert_eq!(one[0].value(), given[0]);
     }
 
     /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is
