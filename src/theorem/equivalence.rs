@@ -789,6 +789,49 @@ pub fn t2<T: Field>(
     check(setup, t2_claim(setup, lr, wd, steps, root)?)
 }
 
+/// The angle between the directions of a and b, 2 asin(‖â − b̂‖/2): accurate for tiny angles,
+/// unlike acos of the cosine, and blind to either vector's scale (so to the twin's power-of-two
+/// exponent). A zero vector counts as its own direction.
+fn angle<T: Field>(a: &Vector<T>, b: &Vector<T>) -> f64 {
+    let unit = |v: &Vector<T>| -> Vector<T> {
+        let n = norm_sq(v).try_sqrt().unwrap_or_else(T::one);
+        v.map(|x| x / n.clone())
+    };
+    let gap = norm_sq(&sub(&unit(a), &unit(b))).to_f64().sqrt();
+    2.0 * (gap / 2.0).min(1.0).asin()
+}
+
+/// The per-step geometric decay rate of an angle series, measured only above the rounding floor
+/// (below it the series measures rounding, not the dynamics: in f64 the floor pinned T2's rate
+/// at 0.990 where 166 bits measure 0.950). The window runs from the peak to the last step above
+/// the floor — as long as possible, since the angle oscillates on its way down — and the rate is
+/// (angle_end/angle_peak)^(1/(end − peak)). Returns the rate and the window:
+/// - no step above the floor: converged, rate 0, no window;
+/// - the peak is the last step above the floor and the run's last step: no decay, rate 1;
+/// - the peak is the last step above the floor before the run ends: the angle fell below the
+///   floor in one step, rate at most floor/peak;
+/// - an angle that is not finite (a diverged run): rate NaN, the window at that step.
+fn decay_rate(series: &[f64], floor: Magnitude) -> (f64, Option<(usize, usize)>) {
+    let (peak_at, peak) = largest(series);
+    if !peak.is_finite() {
+        return (f64::NAN, Some((peak_at, peak_at)));
+    }
+    let Some(end) = series.iter().rposition(|&a| Magnitude::from_f64(a) > floor) else {
+        return (0.0, None);
+    };
+    if end > peak_at {
+        let rate = (series[end] / peak).powf(1.0 / (end - peak_at) as f64);
+        (rate, Some((peak_at, end)))
+    } else if end + 1 == series.len() {
+        (1.0, Some((end, end)))
+    } else {
+        (
+            floor.ratio(Magnitude::from_f64(peak)).to_f64(),
+            Some((end, end)),
+        )
+    }
+}
+
 /// T2 with ṽ₀ = 0: only asymptotic. Reports the angle between θ_t and θ̃_t, and its decay rate.
 pub fn t2_zero_buffer<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
@@ -800,44 +843,24 @@ pub fn t2_zero_buffer<T: Field>(
     claim.free_buffer = None;
     let with_wd = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
     let free = free_run(setup, &claim, &claim.lr_tilde)?;
-    // angle = 2 asin(‖â − b̂‖/2): accurate for tiny angles, unlike acos of the cosine. Directions
-    // do not depend on the twin's power-of-two scale.
-    let unit = |v: &Vector<T>| -> Vector<T> {
-        let n = norm_sq(v).try_sqrt().unwrap_or_else(T::one);
-        v.map(|x| x / n.clone())
-    };
     let series: Vec<f64> = with_wd
         .iter()
         .zip(&free)
-        .map(|(a, (b, _))| {
-            let gap = norm_sq(&sub(&unit(a), &unit(b))).to_f64().sqrt();
-            2.0 * (gap / 2.0).min(1.0).asin()
-        })
+        .map(|(a, (b, _))| angle(a, b))
         .collect();
     let (peak_at, peak) = largest(&series);
     let last = *series.last().unwrap_or(&0.0);
-    // The rate is measured only where the angle is above the rounding floor (10³ unit
-    // roundoffs): below it the series measures rounding, not the dynamics (in f64 the floor
-    // pinned the rate at 0.990 where 166 bits measure 0.950). Window: from the peak to the last
-    // step above the floor — as long as possible, since the angle oscillates on its way down.
     let floor = T::unit_roundoff().times(1e3);
-    let above_end = series.iter().rposition(|&a| Magnitude::from_f64(a) > floor);
-    let window = match above_end {
-        Some(end) if end > peak_at => Some((peak_at, end)),
-        _ => None,
-    };
-    // Per-step geometric rate over the window; an angle at the floor throughout has converged.
-    let rate = match window {
-        None => 0.0,
-        Some((start, end)) if series[start] > 0.0 => {
-            (series[end] / series[start]).powf(1.0 / (end - start) as f64)
+    let (rate, window) = decay_rate(&series, floor);
+    let measured = match window {
+        Some((a, _)) if rate.is_nan() => format!("the angle is not finite at step {a}: diverged"),
+        Some((a, b)) if b > a => format!("over steps {a}..{b}, above the floor {floor:.1} rad"),
+        Some((a, _)) if a + 1 == series.len() => {
+            "the angle peaks at the last step: no decay".to_string()
         }
-        Some(_) => f64::INFINITY,
+        Some(_) => format!("bounded by floor/peak: the angle falls below the floor {floor:.1} rad right after its peak"),
+        None => "the angle is at the rounding floor".to_string(),
     };
-    let measured = window.map_or(
-        "the angle is at the rounding floor".to_string(),
-        |(a, b)| format!("over steps {a}..{b}, above the floor {floor:.1} rad"),
-    );
     Ok(ClaimResult {
         id: "T2-zero-buffer".into(),
         model: setup.model.name(),
@@ -1229,6 +1252,56 @@ mod tests {
         let (one, from) = t1_claim(&lr, &wd, 1).skewed(eps).twin_lr();
         assert_eq!((one.len(), from), (1, Some(1)));
         assert_eq!(one[0].value(), given[0]);
+    }
+
+    /// The angle is φ between (1, 0) and (cos φ, sin φ) at any scale of either, 0 between a
+    /// vector and its multiple, π between opposite vectors; tiny angles keep their digits.
+    #[allow(clippy::float_cmp)] // (3, 4)/5 and (3/4, 1)/(5/4) round to the same unit vector
+    #[test]
+    fn the_angle_between_directions_is_scale_free_and_exact_for_tiny_angles() {
+        let v = |x: f64, y: f64| Vector::from_vec(vec![x, y]);
+        for phi in [1e-12f64, 1e-6, 0.3, 1.0, 2.5] {
+            let got = angle(&v(1.0, 0.0), &v(7.0 * phi.cos(), 7.0 * phi.sin()));
+            assert!(
+                (got - phi).abs() <= 4.0 * f64::EPSILON * phi,
+                "{phi}: {got}"
+            );
+        }
+        assert_eq!(angle(&v(3.0, 4.0), &v(0.75, 1.0)), 0.0);
+        let pi = angle(&v(3.0, 4.0), &v(-6.0, -8.0));
+        assert!((pi - std::f64::consts::PI).abs() < 1e-15, "{pi}");
+    }
+
+    /// The decay rate, worked by hand (floor 2⁻²⁰): peak 1 at step 1, last above the floor
+    /// 1/4 at step 3, so (1/4)^(1/2) = 1/2; a value equal to the floor is not above it; a
+    /// series below the floor has converged (0); a peak at the last step has not decayed (1); a
+    /// fall below the floor right after the peak is bounded by floor/peak; NaN is divergence.
+    #[allow(clippy::float_cmp)] // powers of two, computed exactly
+    #[test]
+    fn the_decay_rate_runs_from_the_peak_to_the_last_step_above_the_floor() {
+        let floor = Magnitude::pow2(-20.0);
+        let f = 2f64.powi(-20);
+        assert_eq!(
+            decay_rate(&[0.0, 1.0, 0.5, 0.25, f, 0.0], floor),
+            (0.5, Some((1, 3)))
+        );
+        assert_eq!(
+            decay_rate(&[0.0, 0.5, 1.0, 0.125, 1e-9], floor),
+            (0.125, Some((2, 3)))
+        );
+        assert_eq!(decay_rate(&[0.0, f, f / 2.0], floor), (0.0, None));
+        assert_eq!(decay_rate(&[], floor), (0.0, None));
+        assert_eq!(
+            decay_rate(&[0.0, 1e-3, 1e-2, 0.25], floor),
+            (1.0, Some((3, 3)))
+        );
+        assert_eq!(
+            decay_rate(&[0.0, 0.25, 1e-9, 0.0], floor),
+            (2f64.powi(-18), Some((1, 1)))
+        );
+        let (rate, window) = decay_rate(&[0.0, 1.0, f64::NAN, 0.5], floor);
+        assert!(rate.is_nan());
+        assert_eq!(window, Some((2, 2)));
     }
 
     /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is

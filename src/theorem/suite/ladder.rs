@@ -96,3 +96,149 @@ pub(super) fn ladder(claims: &[ClaimResult]) -> Vec<LadderRow> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A float verdict of `id` on `model` as the ladder reads it: tier, whole-run maximum and
+    /// resolvable horizon (`None` = every step resolvable).
+    fn rung(
+        id: &str,
+        model: &str,
+        steps: usize,
+        tier: Arith,
+        d: f64,
+        h: Option<usize>,
+    ) -> ClaimResult {
+        ClaimResult {
+            id: id.into(),
+            model: model.into(),
+            arith: tier.label(),
+            steps,
+            expected: Expected::Hold,
+            holds: true,
+            discrepancy: Magnitude::from_f64(d),
+            tolerance: Magnitude::ZERO,
+            statement: String::new(),
+            tolerance_reason: String::new(),
+            at_step: None,
+            ratio: None,
+            ratio_at: None,
+            horizon: h,
+            detail: None,
+            series: Vec::new(),
+            tier: Some(tier),
+        }
+    }
+
+    /// Rungs arrive in any order and are sorted by precision; a discrepancy that falls by
+    /// 2^(−Δbits) shrinks, one that falls by less than 2^(−Δbits/2) does not.
+    #[test]
+    fn rungs_are_sorted_by_bits_and_must_shrink_by_half_the_gain() {
+        let rows = ladder(&[
+            rung("T1", "rayleigh", 5, Arith::Mp(256), 2f64.powi(-250), None),
+            rung("T1", "rayleigh", 5, Arith::F64, 2f64.powi(-50), None),
+            rung(
+                "T1",
+                "rayleigh",
+                5,
+                Arith::Mp(128),
+                2f64.powi(-125),
+                Some(6),
+            ),
+        ]);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].arith, ["f64", "mp128", "mp256"]);
+        assert_eq!(rows[0].resolved, [true, true, true]);
+        assert_eq!(
+            rows[0].discrepancies[0],
+            Magnitude::from_f64(2f64.powi(-50))
+        );
+        assert!(rows[0].shrinks);
+        // 53 → 128 bits must cut by 2^(−37.5): 2^(−37) from 2^0 is not enough.
+        let rows = ladder(&[
+            rung("T1", "rayleigh", 5, Arith::F64, 1.0, None),
+            rung("T1", "rayleigh", 5, Arith::Mp(128), 2f64.powi(-37), None),
+        ]);
+        assert!(!rows[0].shrinks);
+    }
+
+    /// A rung whose horizon ends inside the run (h ≤ steps) measures amplified rounding: it is
+    /// shown as unresolved and left out of the shrink test, and an unresolved finest rung fails
+    /// the ladder however its numbers look.
+    #[test]
+    fn unresolved_rungs_are_shown_but_not_compared() {
+        let rows = ladder(&[
+            rung("T3", "mlp-ln", 40, Arith::F64, 3.0, Some(40)),
+            rung(
+                "T3",
+                "mlp-ln",
+                40,
+                Arith::Mp(128),
+                2f64.powi(-100),
+                Some(41),
+            ),
+            rung("T3", "mlp-ln", 40, Arith::Mp(256), 2f64.powi(-230), None),
+        ]);
+        assert_eq!(rows[0].resolved, [false, true, true]);
+        assert!(rows[0].shrinks, "the f64 rung's 3.0 is not compared");
+        let rows = ladder(&[
+            rung("T3", "mlp-ln", 40, Arith::F64, 2f64.powi(-40), None),
+            rung(
+                "T3",
+                "mlp-ln",
+                40,
+                Arith::Mp(128),
+                2f64.powi(-100),
+                Some(40),
+            ),
+        ]);
+        assert_eq!(rows[0].resolved, [true, false]);
+        assert!(!rows[0].shrinks);
+    }
+
+    /// One row per (claim, model, steps) with at least two float rungs; negative controls, the
+    /// exact and certified tiers, T4 (bounded by its approximation, not by rounding) and
+    /// T2-zero-buffer (a rate, not a discrepancy) have no ladder.
+    #[test]
+    fn one_row_per_claim_model_and_length_with_two_float_rungs() {
+        let mut control = rung("T1-skewed", "rayleigh", 5, Arith::F64, 1e-8, None);
+        control.expected = Expected::Fail;
+        let mut control_mp = rung("T1-skewed", "rayleigh", 5, Arith::Mp(128), 1e-19, None);
+        control_mp.expected = Expected::Fail;
+        let mut exact = rung("T1", "mlp-bn", 5, Arith::Rational, 0.0, None);
+        exact.tier = Some(Arith::Rational);
+        let rows = ladder(&[
+            control,
+            control_mp,
+            exact,
+            rung("T1", "mlp-bn", 5, Arith::Interval(128), 0.0, None),
+            rung("T1", "mlp-bn", 5, Arith::F64, 1e-15, None),
+            rung("T4", "rayleigh", 5, Arith::F64, 1e-6, None),
+            rung("T4", "rayleigh", 5, Arith::Mp(128), 1e-6, None),
+            rung("T2-zero-buffer", "rayleigh", 5, Arith::F64, 0.1, None),
+            rung("T2-zero-buffer", "rayleigh", 5, Arith::Mp(128), 0.1, None),
+            rung("T1", "rayleigh", 5, Arith::F64, 0.0, None),
+            rung("T1", "rayleigh", 5, Arith::Mp(128), 0.0, None),
+            rung("T1", "mlp-gn", 5, Arith::F64, 1e-15, None),
+            rung("T1", "rayleigh", 9, Arith::F64, 1e-15, None),
+            rung("T1", "rayleigh", 9, Arith::Mp(200), 1e-60, None),
+            rung("T1", "mlp-gn", 5, Arith::Mp(200), 1e-60, None),
+        ]);
+        let keys: Vec<(&str, &str, usize)> = rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.model.as_str(), r.steps))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("T1", "rayleigh", 5),
+                ("T1", "mlp-gn", 5),
+                ("T1", "rayleigh", 9)
+            ]
+        );
+        assert!(rows[0].shrinks, "both zero is exact agreement");
+        assert!(rows.iter().all(|r| r.arith.len() == 2));
+    }
+}
