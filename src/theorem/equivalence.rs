@@ -832,26 +832,58 @@ fn decay_rate(series: &[f64], floor: Magnitude) -> (f64, Option<(usize, usize)>)
     }
 }
 
+/// The longest run T2-zero-buffer extends to when the angle is still at its peak at the last
+/// step (the decay starts after the transient's peak: step 16 on Rayleigh at the defaults).
+pub const ZERO_BUFFER_MAX_STEPS: usize = 1000;
+
 /// T2 with ṽ₀ = 0: only asymptotic. Reports the angle between θ_t and θ̃_t, and its decay rate.
+/// A decay can only be measured after the angle's peak: while the peak is the last step the run
+/// is doubled, up to [`ZERO_BUFFER_MAX_STEPS`] (or `steps` if longer); a peak still at the end
+/// there is reported as no decay (rate 1, fails).
 pub fn t2_zero_buffer<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     lr: &T,
     wd: &T,
     steps: usize,
 ) -> Result<ClaimResult> {
-    let mut claim = t2_claim(setup, lr, wd, steps, Root::Larger)?;
-    claim.free_buffer = None;
-    let with_wd = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
-    let free = free_run(setup, &claim, &claim.lr_tilde)?;
-    let series: Vec<f64> = with_wd
-        .iter()
-        .zip(&free)
-        .map(|(a, (b, _))| angle(a, b))
-        .collect();
+    zero_buffer_up_to(setup, lr, wd, steps, steps.max(ZERO_BUFFER_MAX_STEPS))
+}
+
+/// [`t2_zero_buffer`], extending the run up to `cap` steps.
+fn zero_buffer_up_to<T: Field>(
+    setup: &EquivalenceSetup<'_, T>,
+    lr: &T,
+    wd: &T,
+    steps: usize,
+    cap: usize,
+) -> Result<ClaimResult> {
+    let mut run = steps;
+    let floor = T::unit_roundoff().times(1e3);
+    let (series, rate, window) = loop {
+        let mut claim = t2_claim(setup, lr, wd, run, Root::Larger)?;
+        claim.free_buffer = None;
+        let with_wd = wd_run(setup, &claim.rule, &claim.lr, &claim.weight_decay, false)?;
+        let free = free_run(setup, &claim, &claim.lr_tilde)?;
+        let series: Vec<f64> = with_wd
+            .iter()
+            .zip(&free)
+            .map(|(a, (b, _))| angle(a, b))
+            .collect();
+        let (rate, window) = decay_rate(&series, floor);
+        let still_rising = window.is_some_and(|(a, b)| a == b && b + 1 == series.len());
+        if still_rising && run < cap && !rate.is_nan() {
+            run = (2 * run).min(cap);
+            continue;
+        }
+        break (series, rate, window);
+    };
     let (peak_at, peak) = largest(&series);
     let last = *series.last().unwrap_or(&0.0);
-    let floor = T::unit_roundoff().times(1e3);
-    let (rate, window) = decay_rate(&series, floor);
+    let extended = if run > steps {
+        format!(" (run for {run} steps: at {steps} the angle was still at its peak)")
+    } else {
+        String::new()
+    };
     let measured = match window {
         Some((a, _)) if rate.is_nan() => format!("the angle is not finite at step {a}: diverged"),
         Some((a, b)) if b > a => format!("over steps {a}..{b}, above the floor {floor:.1} rad"),
@@ -865,7 +897,7 @@ pub fn t2_zero_buffer<T: Field>(
         id: "T2-zero-buffer".into(),
         model: setup.model.name(),
         arith: setup.arith.clone(),
-        steps,
+        steps: run,
         expected: Expected::Hold,
         holds: rate < 1.0,
         discrepancy: Magnitude::from_f64(rate),
@@ -877,7 +909,7 @@ pub fn t2_zero_buffer<T: Field>(
         statement: "with v~_0 = 0 the equivalence is asymptotic: the angle between theta_t and theta~_t decays (per-step geometric rate from the peak to the last step above the rounding floor)".into(),
         tolerance_reason: "convergence means a rate below 1".into(),
         detail: Some(format!(
-            "peak angle {peak:.3e} rad at step {peak_at}, final {last:.3e} rad, rate {rate:.6} per step {measured}"
+            "peak angle {peak:.3e} rad at step {peak_at}, final {last:.3e} rad, rate {rate:.6} per step {measured}{extended}"
         )),
         series: series.into_iter().map(Magnitude::from_f64).collect(),
         tier: None,
@@ -1302,6 +1334,45 @@ mod tests {
         let (rate, window) = decay_rate(&[0.0, 1.0, f64::NAN, 0.5], floor);
         assert!(rate.is_nan());
         assert_eq!(window, Some((2, 2)));
+    }
+
+    /// T2-zero-buffer on Rayleigh at the defaults (η = 0.1, λ = 5·10⁻⁴, γ = 0.9): the angle
+    /// rises to step 9 (it oscillates on to its peak at step 16), so at 5 steps it is still at
+    /// its peak at the last step. Capped there, it measures no decay and fails (rate exactly 1);
+    /// by default the run doubles to 10 steps and measures the fall from step 9 to 10
+    /// (`verify theorem --model rayleigh --steps 10` reports rate 0.985643 there).
+    #[allow(clippy::float_cmp)] // the no-decay rate is the literal 1
+    #[test]
+    fn zero_buffer_runs_past_the_peak_or_fails() {
+        let built = build::<f64>(ModelName::Rayleigh, 0);
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            0.9,
+            Convention::PyTorch,
+            "f64".into(),
+        );
+        let capped = zero_buffer_up_to(&setup, &0.1, &5e-4, 5, 5).unwrap();
+        assert!(!capped.holds, "{capped:?}");
+        assert_eq!(capped.discrepancy.to_f64(), 1.0);
+        assert_eq!((capped.steps, capped.at_step), (5, Some(5)));
+        assert!(capped.series[0].is_zero(), "both runs start at theta_0");
+        let detail = capped.detail.unwrap();
+        assert!(
+            detail.contains("peaks at the last step: no decay"),
+            "{detail}"
+        );
+        let extended = t2_zero_buffer(&setup, &0.1, &5e-4, 5).unwrap();
+        assert!(extended.holds, "{extended:?}");
+        assert_eq!(extended.steps, 10);
+        let detail = extended.detail.unwrap();
+        assert!(detail.contains("at step 9,"), "{detail}");
+        assert!(
+            detail.contains("rate 0.985643 per step over steps 9..10"),
+            "{detail}"
+        );
+        assert!(detail.ends_with("(run for 10 steps: at 5 the angle was still at its peak)"));
+        assert_eq!(extended.ratio_at, Some(10));
     }
 
     /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is
