@@ -1375,6 +1375,56 @@ mod tests {
         assert_eq!(extended.ratio_at, Some(10));
     }
 
+    /// A step decay of n steps: η = 0.1, then ÷10 at n/2 and at 3n/4 (the suite's T4 schedule).
+    fn step_decay(n: usize) -> Vec<f64> {
+        (0..n)
+            .map(|t| match t {
+                t if t < n / 2 => 0.1,
+                t if t < 3 * n / 4 => 0.01,
+                _ => 0.001,
+            })
+            .collect()
+    }
+
+    /// T4's tolerance is derived, never chosen: the modal remainder of the phase (and of the one
+    /// before it, for a jump) + 40(T+1)u of rounding. Over 1000 steps (phases 500/250/250, paper
+    /// values) the remainders are at most 3·10⁻¹⁷ (10⁻⁵ of the rounding), so at phase 0's end the
+    /// tolerance is 40·1001·2⁻⁵³ = 4.4453e-12 and the deviation is rounding: ratio 0.459 (`verify theorem
+    /// --claim T4`). Over 60 steps (30/15/15) the remainders dominate.
+    #[test]
+    fn t4_tolerance_is_the_modal_remainder_plus_rounding() {
+        let (wd, gamma) = (5e-4, 0.9);
+        for n in [1000usize, 60] {
+            let lr = step_decay(n);
+            let r = t4("f64", lr.clone(), &wd, &gamma, Boundary::Paper).unwrap();
+            assert!(r.holds, "{n}: {r:?}");
+            let p = texp_prediction(&lr, &wd, &gamma).unwrap();
+            let rounding = 40.0 * (n as f64 + 1.0) * 2f64.powi(-53);
+            let at = r.at_step.unwrap();
+            let phase = p.phases.iter().position(|&(_, end)| end - 1 == at);
+            let want = match phase {
+                Some(0) => p.remainder[0] + rounding,
+                Some(i) => p.remainder[i] + p.remainder[i - 1] + rounding,
+                None => panic!("{n}: worst step {at} is no phase end"),
+            };
+            let tol = r.tolerance.to_f64();
+            assert!((tol / want - 1.0).abs() < 1e-12, "{n}: {tol} vs {want}");
+            let ratio = r.ratio.unwrap().to_f64();
+            assert!(ratio > 0.0 && ratio <= 1.0, "{n}: {ratio}");
+            if n == 1000 {
+                assert_eq!(at, 499);
+                assert!(
+                    p.remainder.iter().all(|&x| x < 1e-5 * rounding),
+                    "{:?}",
+                    p.remainder
+                );
+                assert!((ratio - 0.459).abs() < 0.01, "{ratio}");
+            } else {
+                assert!(p.remainder[0] > 1e3 * rounding, "{:?}", p.remainder);
+            }
+        }
+    }
+
     /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is
     /// scaled by 1 + 2u when the seeded stream's next bit is true and by 1 − 2u when it is false,
     /// the stream runs on across calls, and η_t gains 2(t+1)u; without a perturbation nothing
