@@ -1413,6 +1413,21 @@ mod tests {
             assert!(ratio > 0.0 && ratio <= 1.0, "{n}: {ratio}");
             if n == 1000 {
                 assert_eq!(at, 499);
+                // Steps with exact/TEXP more than 1e-6 off the settled factor, per phase.
+                let detail = r.detail.unwrap();
+                for part in [
+                    "0..500: factor 0.990929567",
+                    "transient 87 steps",
+                    "transient 13 steps",
+                    "transient 0 steps",
+                ] {
+                    assert!(detail.contains(part), "{part}: {detail}");
+                }
+                // The boundary slip is worst at the jump it breaks (phase 1's end, step 749), not
+                // at phase 0 (no jump) or phase 2 (a jump 10x smaller).
+                let slip = t4("f64", lr.clone(), &wd, &gamma, Boundary::NewRootSquared).unwrap();
+                assert!(!slip.holds);
+                assert_eq!(slip.at_step, Some(749));
                 assert!(
                     p.remainder.iter().all(|&x| x < 1e-5 * rounding),
                     "{:?}",
