@@ -1420,6 +1420,7 @@ mod tests {
                     "transient 87 steps",
                     "transient 13 steps",
                     "transient 0 steps",
+                    "spread of the settled factors 4.137e-6",
                 ] {
                     assert!(detail.contains(part), "{part}: {detail}");
                 }

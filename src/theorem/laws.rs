@@ -418,6 +418,12 @@ mod tests {
         let c = relaxation_law("m", false, p, at(525.0));
         assert!(c.holds && c.as_expected(), "{c:?}");
         assert!((c.discrepancy.to_f64() - 0.05).abs() < 1e-12);
+        // The ratio is the error over the tolerance (what the report ranks by).
+        let ratio = c.ratio.unwrap().to_f64();
+        assert!(
+            (ratio - 0.05 / RELAXATION_TOLERANCE).abs() < 1e-12,
+            "{ratio}"
+        );
         assert!(!relaxation_law("m", false, p, at(575.0)).holds);
         assert!(!relaxation_law("m", false, p, at(f64::INFINITY)).holds);
         let control = relaxation_law("m", true, p, at(500.0));
