@@ -1441,6 +1441,36 @@ mod tests {
         }
     }
 
+    /// T4-trajectory's allowance is the first-order effect of TEXP's LR mismatch, 2 Σ|δ_τ|σ_τ:
+    /// at step 1 the discrepancy is |δ₀|σ₀ to first order, so the ratio there is 1/2 — measured
+    /// 0.512 on Rayleigh over a 200-step decay (second order and rounding make the rest); the
+    /// first phase's mismatch is 8.62e-3 (`verify theorem --claim T4-trajectory --model rayleigh
+    /// --steps 200`). A looser or tighter allowance moves the ratio off 1/2.
+    #[test]
+    fn t4_trajectory_is_decided_at_half_its_first_order_allowance() {
+        let built = build::<f64>(ModelName::Rayleigh, 0);
+        let setup = EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            0.9,
+            Convention::PyTorch,
+            "f64".into(),
+        );
+        let r = t4_trajectory(&setup, step_decay(200), &5e-4).unwrap();
+        assert!(r.holds, "{r:?}");
+        let ratio = r.ratio.unwrap().to_f64();
+        assert!((0.5..0.53).contains(&ratio), "{ratio}");
+        assert_eq!(r.ratio_at, Some(1));
+        let detail = r.detail.unwrap();
+        for part in [
+            "r_0 = 0.990929567",
+            "phase 0..100: LR mismatch up to 8.62e-3",
+            "phase 100..150: LR mismatch up to 4.31e-6",
+        ] {
+            assert!(detail.contains(part), "{part}: {detail}");
+        }
+    }
+
     /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is
     /// scaled by 1 + 2u when the seeded stream's next bit is true and by 1 − 2u when it is false,
     /// the stream runs on across calls, and η_t gains 2(t+1)u; without a perturbation nothing
