@@ -388,6 +388,9 @@ mod tests {
         let c = angular_law("m", Law::Sgd, params(0.9), at(sgd * 1.01));
         assert!(c.holds && c.as_expected(), "{c:?}");
         assert!((c.discrepancy.to_f64() - 0.01).abs() < 1e-9);
+        // The ratio is the error over the tolerance (what the report ranks by).
+        let ratio = c.ratio.unwrap().to_f64();
+        assert!((ratio - 0.01 / SGD_TOLERANCE).abs() < 1e-9, "{ratio}");
         assert!(!angular_law("m", Law::Sgd, params(0.9), at(sgd * 1.03)).holds);
         let wrong = angular_law("m", Law::SgdWrongMomentum, params(0.9), at(sgd));
         assert!(!wrong.holds && wrong.as_expected());
