@@ -1190,19 +1190,27 @@ mod tests {
     use super::*;
     use crate::theorem::models::{build, ModelName};
 
+    /// The f64 setup of these tests: momentum γ, PyTorch's convention.
+    fn f64_setup(
+        built: &crate::theorem::models::Built<f64>,
+        gamma: f64,
+    ) -> EquivalenceSetup<'_, f64> {
+        EquivalenceSetup::new(
+            built.model.as_ref(),
+            built.theta0.clone(),
+            gamma,
+            Convention::PyTorch,
+            "f64".into(),
+        )
+    }
+
     /// The WD-run cache serves a run only for the same step kind, schedules and perturbation:
     /// the same request returns the stored run itself, the perturbed (sensitivity) run and a run
     /// on another schedule or another weight decay are computed, and they differ from it.
     #[test]
     fn the_wd_run_cache_keys_on_everything_the_run_depends_on() {
         let built = build::<f64>(ModelName::MlpBn, 0);
-        let setup = EquivalenceSetup::new(
-            built.model.as_ref(),
-            built.theta0.clone(),
-            0.9,
-            Convention::PyTorch,
-            "f64".into(),
-        );
+        let setup = f64_setup(&built, 0.9);
         let (lr, wd) = (vec![0.1; 20], vec![5e-4; 20]);
         let run = |lr: &[f64], wd: &[f64], perturb| {
             cached_wd_run(&setup, &Rule::Sgd, lr, wd, perturb).unwrap()
@@ -1345,13 +1353,7 @@ mod tests {
     #[test]
     fn zero_buffer_runs_past_the_peak_or_fails() {
         let built = build::<f64>(ModelName::Rayleigh, 0);
-        let setup = EquivalenceSetup::new(
-            built.model.as_ref(),
-            built.theta0.clone(),
-            0.9,
-            Convention::PyTorch,
-            "f64".into(),
-        );
+        let setup = f64_setup(&built, 0.9);
         let capped = zero_buffer_up_to(&setup, &0.1, &5e-4, 5, 5).unwrap();
         assert!(!capped.holds, "{capped:?}");
         assert_eq!(capped.discrepancy.to_f64(), 1.0);
@@ -1449,13 +1451,7 @@ mod tests {
     #[test]
     fn t4_trajectory_is_decided_at_half_its_first_order_allowance() {
         let built = build::<f64>(ModelName::Rayleigh, 0);
-        let setup = EquivalenceSetup::new(
-            built.model.as_ref(),
-            built.theta0.clone(),
-            0.9,
-            Convention::PyTorch,
-            "f64".into(),
-        );
+        let setup = f64_setup(&built, 0.9);
         let r = t4_trajectory(&setup, step_decay(200), &5e-4).unwrap();
         assert!(r.holds, "{r:?}");
         let ratio = r.ratio.unwrap().to_f64();
@@ -1588,13 +1584,7 @@ mod tests {
     #[test]
     fn t1_holds_and_its_skew_fails_in_f64_and_exactly() {
         let built = build::<f64>(ModelName::Rayleigh, 0);
-        let setup = EquivalenceSetup::new(
-            built.model.as_ref(),
-            built.theta0.clone(),
-            0.0,
-            Convention::PyTorch,
-            "f64".into(),
-        );
+        let setup = f64_setup(&built, 0.0);
         let holds = t1(&setup, &0.1, &5e-3, 20).unwrap();
         assert!(holds.holds, "{holds:?}");
         assert_eq!(holds.horizon, Some(21));

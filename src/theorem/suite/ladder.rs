@@ -169,30 +169,17 @@ mod tests {
     /// the ladder however its numbers look.
     #[test]
     fn unresolved_rungs_are_shown_but_not_compared() {
+        let ln = |tier, d, h| rung("T3", "mlp-ln", 40, tier, d, h);
         let rows = ladder(&[
-            rung("T3", "mlp-ln", 40, Arith::F64, 3.0, Some(40)),
-            rung(
-                "T3",
-                "mlp-ln",
-                40,
-                Arith::Mp(128),
-                2f64.powi(-100),
-                Some(41),
-            ),
-            rung("T3", "mlp-ln", 40, Arith::Mp(256), 2f64.powi(-230), None),
+            ln(Arith::F64, 3.0, Some(40)),
+            ln(Arith::Mp(128), 2f64.powi(-100), Some(41)),
+            ln(Arith::Mp(256), 2f64.powi(-230), None),
         ]);
         assert_eq!(rows[0].resolved, [false, true, true]);
         assert!(rows[0].shrinks, "the f64 rung's 3.0 is not compared");
         let rows = ladder(&[
-            rung("T3", "mlp-ln", 40, Arith::F64, 2f64.powi(-40), None),
-            rung(
-                "T3",
-                "mlp-ln",
-                40,
-                Arith::Mp(128),
-                2f64.powi(-100),
-                Some(40),
-            ),
+            ln(Arith::F64, 2f64.powi(-40), None),
+            ln(Arith::Mp(128), 2f64.powi(-100), Some(40)),
         ]);
         assert_eq!(rows[0].resolved, [true, false]);
         assert!(!rows[0].shrinks);
