@@ -442,8 +442,21 @@ mod tests {
         let (lr, wd, m) = (r(1, 10), r(1, 38), r(9, 10));
         assert_eq!(t2_root(&lr, &wd, &m, Root::Larger).unwrap(), r(19, 20));
         assert_eq!(t2_root(&lr, &wd, &m, Root::Smaller).unwrap(), r(18, 19));
-        assert!(t2_root(&lr, &r(1, 100), &m, Root::Larger).is_err());
-        assert!(t2_root(&lr, &r(1, 1), &m, Root::Larger).is_err());
+        // λη = 1/1000 < (1 − √γ)² ≈ 0.00263: real but irrational roots, no exact α.
+        let irrational = t2_root(&lr, &r(1, 100), &m, Root::Larger).unwrap_err();
+        assert!(
+            irrational.to_string().contains("not a perfect square"),
+            "{irrational}"
+        );
+        // λη = 1/10 > (1 − √γ)²: complex roots, refused by the weight decay's name.
+        let complex = t2_root(&lr, &r(1, 1), &m, Root::Larger).unwrap_err();
+        assert!(complex.to_string().contains("--weight-decay"), "{complex}");
+        // The boundary λη = (1 − √γ)²: γ = 1/4, η = λ = 1/2 give 1 + γ − λη = 1 and a
+        // discriminant of exactly 0, a double root 1/2 — real, so allowed.
+        let (half, quarter) = (r(1, 2), r(1, 4));
+        for root in [Root::Larger, Root::Smaller] {
+            assert_eq!(t2_root(&half, &half, &quarter, root).unwrap(), half);
+        }
     }
 
     /// docs/MATH.md §3: η = 0.1, λ = 5e-4, γ = 0.9 with 391 iterations per epoch gives the paper's
