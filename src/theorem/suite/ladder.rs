@@ -162,6 +162,15 @@ mod tests {
             rung("T1", "rayleigh", 5, Arith::Mp(128), 2f64.powi(-37), None),
         ]);
         assert!(!rows[0].shrinks);
+        // Exact agreement at the coarse rung and a discrepancy at the finer one is not rounding
+        // (both zero is; zero at the finer rung only is the full gain).
+        let z = Magnitude::ZERO;
+        let tiny = Magnitude::from_f64(1e-30);
+        assert!(!ladder_shrinks(&[53, 128], &[z, tiny]));
+        assert!(ladder_shrinks(&[53, 128], &[tiny, z]));
+        assert!(ladder_shrinks(&[53, 128], &[z, z]));
+        // Two rungs at the same precision gain nothing: no ladder, whatever the numbers.
+        assert!(!ladder_shrinks(&[128, 128], &[tiny, tiny]));
     }
 
     /// A rung whose horizon ends inside the run (h ≤ steps) measures amplified rounding: it is
