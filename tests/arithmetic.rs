@@ -188,3 +188,23 @@ fn interval_widths_and_undecided_comparisons() {
         assert_eq!(take_undecided(), 0);
     });
 }
+
+/// dashu answers e^0, ln 1 and √0 at unlimited precision, and its next transcendental call
+/// panicked on them ("precision cannot be 0"); the enclosures put each result back at the run's
+/// precision, so the chains below run and still contain the exact values.
+#[test]
+fn interval_shortcut_results_keep_the_run_precision() {
+    use explr::scalar::{Field, Interval, Real};
+    with_precision(128, || {
+        let zero = Interval::from_int(0);
+        let one = Interval::from_int(1);
+        // ln(1 + e^0) = ln 2, enclosed.
+        let ln2 = zero.exp().ln_1p();
+        assert!((ln2.to_f64() - std::f64::consts::LN_2).abs() < 1e-15);
+        assert!(ln2.width().log2() < -120.0, "width {}", ln2.width());
+        // e^(ln 1) = 1 and √(√0) = 0 exactly.
+        assert!(one.ln().exp().contains(&Rational::ONE));
+        assert!(zero.sqrt().sqrt().contains(&Rational::ZERO));
+        assert!(zero.ln_1p().exp().contains(&Rational::ONE));
+    });
+}

@@ -375,18 +375,21 @@ impl Field for Interval {
     }
 }
 
+// dashu returns shortcut results (e^0 = 1, ln 1 = 0, √0 = 0) at unlimited precision, which its
+// next transcendental call refuses: each result is put back at the run's precision (a no-op for
+// every other result, which already carries it; directed, so an endpoint never moves inward).
 impl Real for Interval {
     fn sqrt(&self) -> Self {
-        Interval::from_bounds(self.lo.sqrt(), self.hi.sqrt())
+        Interval::from_bounds(lo_at(self.lo.sqrt()), hi_at(self.hi.sqrt()))
     }
     fn exp(&self) -> Self {
-        Interval::from_bounds(self.lo.exp(), self.hi.exp())
+        Interval::from_bounds(lo_at(self.lo.exp()), hi_at(self.hi.exp()))
     }
     fn ln(&self) -> Self {
-        Interval::from_bounds(self.lo.ln(), self.hi.ln())
+        Interval::from_bounds(lo_at(self.lo.ln()), hi_at(self.hi.ln()))
     }
     fn ln_1p(&self) -> Self {
-        Interval::from_bounds(self.lo.ln_1p(), self.hi.ln_1p())
+        Interval::from_bounds(lo_at(self.lo.ln_1p()), hi_at(self.hi.ln_1p()))
     }
     fn from_f64(x: f64) -> Self {
         let exact = if x.is_finite() { x } else { 0.0 };

@@ -173,13 +173,16 @@ impl Field for Mp {
     }
 
     fn try_sqrt(&self) -> Option<Self> {
-        (*self >= <Mp as num_traits::Zero>::zero()).then(|| Mp(self.0.sqrt()))
+        (*self >= <Mp as num_traits::Zero>::zero()).then(|| Mp(at_precision(self.0.sqrt())))
     }
 }
 
+// dashu returns shortcut results (e^0 = 1, ln 1 = 0, √0 = 0) at unlimited precision, which its
+// next transcendental call refuses with a panic: each result is put back at the run's precision
+// (a no-op for every other result, which already carries it).
 impl Real for Mp {
     fn sqrt(&self) -> Self {
-        Mp(self.0.sqrt())
+        Mp(at_precision(self.0.sqrt()))
     }
     /// eˣ. Beyond |x| = 2³⁰ the result is far outside f64 (e^(2³⁰) ≈ 10^(4.7e8)) and dashu's
     /// exponent arithmetic would overflow, so the argument saturates there: e^(−x) underflows to
@@ -193,13 +196,13 @@ impl Real for Mp {
         if self.0 > limit {
             return Mp(at_precision(limit).exp());
         }
-        Mp(self.0.exp())
+        Mp(at_precision(self.0.exp()))
     }
     fn ln(&self) -> Self {
-        Mp(self.0.ln())
+        Mp(at_precision(self.0.ln()))
     }
     fn ln_1p(&self) -> Self {
-        Mp(self.0.ln_1p())
+        Mp(at_precision(self.0.ln_1p()))
     }
     fn from_f64(x: f64) -> Self {
         let exact = Inner::try_from(x).unwrap_or(Inner::ZERO);
@@ -231,6 +234,31 @@ mod tests {
                 assert_eq!(Mp::from_ratio(1, 3).size_bits(), bits as u64);
             });
         }
+    }
+
+    /// dashu answers e^0, ln 1, ln(1 + 0) and √0 at unlimited precision; fed to the next
+    /// transcendental function such a value panicked ("precision cannot be 0") — as the
+    /// population toy's logistic loss did at a zero margin under `verify theorem --arith mp`.
+    #[test]
+    fn shortcut_results_keep_the_run_precision() {
+        use num_traits::Zero;
+        with_precision(128, || {
+            let zero = Mp::zero();
+            let one = Mp::one();
+            for (name, v) in [
+                ("exp 0", zero.exp()),
+                ("ln 1", one.ln()),
+                ("ln_1p 0", zero.ln_1p()),
+                ("sqrt 0", zero.sqrt()),
+                ("try_sqrt 0", zero.try_sqrt().unwrap()),
+            ] {
+                assert_eq!(v.size_bits(), 128, "{name}");
+            }
+            // The chain that panicked: ln(1 + e^(-0)) = ln 2.
+            let ln2 = (-zero).exp().ln_1p();
+            assert!((ln2.to_f64() - std::f64::consts::LN_2).abs() < 1e-15);
+            assert!(one.ln().exp().ln().is_zero());
+        });
     }
 
     #[test]
