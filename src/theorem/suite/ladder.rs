@@ -30,13 +30,18 @@ pub struct LadderRow {
 /// rounding-only discrepancy scales with the unit roundoff 2^(−bits) (times the same dynamics'
 /// amplification), so it must fall by about 2^(−Δbits); half of that in the exponent leaves room
 /// for a different amplification constant, while a discrepancy with a real (non-rounding) part
-/// stalls and fails. Both zero (exact agreement) also counts; anything non-finite does not.
+/// stalls and fails. A coarse rung below its own unit roundoff 2^(−bits) — exactly 0 by a lucky
+/// cancellation, as f64 is for T3-step on the Rayleigh quotient over 2 steps, where 128 bits
+/// measure 4e-39 — has bounded its rounding by that unit roundoff, not by 0: the finer rung must
+/// fall below 2^(−bits)·2^(−Δbits/2) (a real effect that small would stall at the next rung).
+/// Both zero (exact agreement) also counts; anything non-finite does not.
 pub fn ladder_shrinks(bits: &[u32], discrepancies: &[Magnitude]) -> bool {
     bits.windows(2).zip(discrepancies.windows(2)).all(|(b, d)| {
         let both_zero = d[0].is_zero() && d[1].is_zero();
         // 2^(−Δbits/2) as a log₂ shift: at thousands of bits the gain itself is below f64.
         let gain = -(f64::from(b[1]) - f64::from(b[0])) / 2.0;
-        let shrunk = Magnitude::from_log2(d[0].log2() + gain);
+        let coarse = d[0].log2().max(-f64::from(b[0]));
+        let shrunk = Magnitude::from_log2(coarse + gain);
         both_zero || (d[0].is_finite() && d[1].is_finite() && b[1] > b[0] && d[1] <= shrunk)
     })
 }
@@ -162,11 +167,34 @@ mod tests {
             rung("T1", "rayleigh", 5, Arith::Mp(128), 2f64.powi(-37), None),
         ]);
         assert!(!rows[0].shrinks);
-        // Exact agreement at the coarse rung and a discrepancy at the finer one is not rounding
-        // (both zero is; zero at the finer rung only is the full gain).
+        // A coarse rung at exactly 0 bounds its rounding by its unit roundoff 2^-53: the finer
+        // rung must be below 2^(-53-37.5) = 5.5e-28 (1e-30 is rounding there, 1e-20 is not);
+        // both zero passes, and zero at the finer rung only is the full gain.
         let z = Magnitude::ZERO;
         let tiny = Magnitude::from_f64(1e-30);
-        assert!(!ladder_shrinks(&[53, 128], &[z, tiny]));
+        assert!(ladder_shrinks(&[53, 128], &[z, tiny]));
+        assert!(!ladder_shrinks(
+            &[53, 128],
+            &[z, Magnitude::from_f64(1e-20)]
+        ));
+        assert!(ladder_shrinks(
+            &[53, 128],
+            &[z, Magnitude::from_log2(-90.4 - 0.2)]
+        ));
+        assert!(!ladder_shrinks(
+            &[53, 128],
+            &[z, Magnitude::from_log2(-90.4)]
+        ));
+        // Below the unit roundoff but not 0: the same floor.
+        let sub_u = Magnitude::from_log2(-60.0);
+        assert!(!ladder_shrinks(
+            &[53, 128],
+            &[sub_u, Magnitude::from_log2(-90.4)]
+        ));
+        assert!(ladder_shrinks(
+            &[53, 128],
+            &[sub_u, Magnitude::from_log2(-90.6)]
+        ));
         assert!(ladder_shrinks(&[53, 128], &[tiny, z]));
         assert!(ladder_shrinks(&[53, 128], &[z, z]));
         // Two rungs at the same precision gain nothing: no ladder, whatever the numbers.

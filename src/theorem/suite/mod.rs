@@ -30,12 +30,15 @@ use crate::scalar::{Arith, Field};
 use crate::theorem::claim::ClaimResult;
 use crate::theorem::models::ModelName;
 use jobs::run_job;
+use jobs::slip_skip;
 pub use jobs::{ADAM_EXACT_STEPS, LAW_MODELS};
 use ladder::ladder;
 pub use ladder::{ladder_shrinks, LadderRow};
 pub use params::NEEDS_MOMENTUM;
-use params::{relaxation_too_long, zero_momentum, Params, RELAXATION_CLAIMS};
-use plan::plan;
+use params::{
+    relaxation_too_long, too_short, wants, zero_momentum, Params, FROM_STEP_ONE, RELAXATION_CLAIMS,
+};
+use plan::{plan, Subset};
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -237,6 +240,31 @@ fn skipped(cfg: &SuiteConfig) -> Vec<String> {
     if let Some(why) = relaxation_too_long(cfg) {
         skipped.extend(RELAXATION_CLAIMS.iter().map(|id| format!("{id}: {why}")));
     }
+    // Controls whose cause cannot show in runs this short, per planned job, as the jobs decide.
+    for job in plan(cfg) {
+        let label = job.arith.label();
+        let ids: Vec<&str> = match job.subset {
+            Subset::TrainableHead => vec!["T3-trainable-head"],
+            Subset::All | Subset::Only(_) => FROM_STEP_ONE
+                .iter()
+                .map(|(id, _)| *id)
+                .filter(|id| job.subset.allows(id))
+                .collect(),
+            Subset::Schedule | Subset::Laws => Vec::new(),
+        };
+        for id in ids.into_iter().filter(|id| wants(cfg, id)) {
+            if let Some(why) = too_short(id, job.steps, job.arith == Arith::F64) {
+                skipped.push(format!("{id} ({label}): {why}"));
+            }
+        }
+        if job.subset == Subset::Schedule && wants(cfg, "T4-boundary-slip") {
+            if let Ok(Some(why)) = slip_skip(cfg, &job) {
+                skipped.push(format!("T4-boundary-slip ({label}): {why}"));
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    skipped.retain(|s| seen.insert(s.clone()));
     skipped
 }
 

@@ -26,6 +26,47 @@ pub const NEEDS_MOMENTUM: [&str; 7] = [
 /// The relaxation law and its control.
 pub(super) const RELAXATION_CLAIMS: [&str; 2] = [RELAXATION, RELAXATION_NORM_SQ];
 
+/// The negative controls whose one cause first acts at step 1, never at step 0: a 1-step run is
+/// the holding claim itself, so they need 2 steps in every arithmetic. Each with the reason.
+pub(super) const FROM_STEP_ONE: [(&str, &str); 6] = [
+    ("T1-skewed", "the skew scales the twin's schedule from step 1 on"),
+    ("T2-skewed", "the skew scales the twin's schedule from step 1 on"),
+    ("T3-step-skewed", "the skew scales the twin's schedule from step 1 on"),
+    (
+        "T3-adamw-unshifted-betas",
+        "step 0's betas multiply the zero moment buffers m_0 = v_0 = 0",
+    ),
+    ("T3-adamw-constant-eps", "step 0's eps Z_0 equals eps"),
+    (
+        "T3-trainable-head",
+        "step 0 of any T3 twin matches for every loss (theta~_0 = theta_0, Z_1 lr~_0 = lr_0): scale invariance first acts at step 1",
+    ),
+];
+
+/// Steps the f64 run of T3-adamw-constant-eps needs before its cause, ~eps (1 − Z_t)/√v̂ in
+/// the twin's denominator, grows past f64's rounding floor. Measured at the default AdamW
+/// hyper-parameters (η = 1e-2, λ = 0.1, ε = 1e-8), the runs that hold are ≤ 7 steps on the
+/// Rayleigh quotient (3.24e-1 × its tolerance at 5, 1.38 at 8), ≤ 5 on the population toy and
+/// the normalized quadratic, ≤ 3 on the sample toy, ≤ 2 on mlp-ln and none on the other nets;
+/// 16 is twice the longest, where the Rayleigh quotient fails at 4.90 × its tolerance. In exact
+/// and arbitrary-precision arithmetic the rounding floor is far below the cause, and
+/// [`FROM_STEP_ONE`]'s 2 steps suffice.
+pub(super) const CONSTANT_EPS_F64_STEPS: usize = 16;
+
+/// Why a control cannot show its cause in a run of `steps` steps in this arithmetic (`f64`: IEEE
+/// double), or None when it can.
+pub(super) fn too_short(id: &str, steps: usize, f64_run: bool) -> Option<String> {
+    let (_, why) = FROM_STEP_ONE.iter().find(|(c, _)| *c == id)?;
+    if steps < 2 {
+        return Some(format!("needs 2 steps, the run has {steps}: {why}"));
+    }
+    (id == "T3-adamw-constant-eps" && f64_run && steps < CONSTANT_EPS_F64_STEPS).then(|| {
+        format!(
+            "needs {CONSTANT_EPS_F64_STEPS} steps in f64, the run has {steps}: its cause, eps (1 - Z_t)/sqrt(v), stays below f64's rounding floor in shorter runs"
+        )
+    })
+}
+
 /// The SGD laws' hyper-parameters (η, λ, γ as f64).
 pub(super) fn sgd_law_params(cfg: &SuiteConfig) -> Result<LawParams> {
     let p = Params::<f64>::read(cfg, 0)?;
@@ -104,4 +145,44 @@ pub(super) fn wants(cfg: &SuiteConfig, id: &str) -> bool {
     }
     debug_assert!(registry::spec(id).is_some(), "{id} is not registered");
     cfg.claims.as_ref().is_none_or(|c| c.contains(&id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The controls of [`FROM_STEP_ONE`] are skipped in 1-step runs in every arithmetic and run
+    /// from 2 steps; T3-adamw-constant-eps in f64 from [`CONSTANT_EPS_F64_STEPS`] (16) only;
+    /// every other claim is never skipped for its length.
+    #[test]
+    fn controls_are_skipped_below_the_steps_their_cause_needs() {
+        for (id, why) in FROM_STEP_ONE {
+            for f64_run in [true, false] {
+                let short = too_short(id, 1, f64_run).unwrap();
+                assert_eq!(short, format!("needs 2 steps, the run has 1: {why}"));
+                let two = too_short(id, 2, f64_run);
+                assert_eq!(
+                    two.is_some(),
+                    id == "T3-adamw-constant-eps" && f64_run,
+                    "{id} at 2 steps"
+                );
+            }
+        }
+        let eps = "T3-adamw-constant-eps";
+        let fifteen = too_short(eps, 15, true).unwrap();
+        assert!(
+            fifteen.starts_with("needs 16 steps in f64, the run has 15"),
+            "{fifteen}"
+        );
+        assert_eq!(too_short(eps, 16, true), None);
+        assert_eq!(too_short(eps, 15, false), None);
+        for id in [
+            "T1",
+            "T3-off-by-one",
+            "T2-sutskever-same-momentum",
+            "T3-step",
+        ] {
+            assert_eq!(too_short(id, 1, true), None, "{id}");
+        }
+    }
 }
