@@ -675,6 +675,48 @@ fn short_runs_skip_the_controls_that_cannot_show_yet() {
     );
 }
 
+/// Selecting only claims these parameters skip is a one-line error (exit 2) that gives each
+/// one's reason — a control too short to show, a claim that needs momentum.
+#[test]
+fn selecting_only_skipped_claims_says_why() {
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &[
+                "--claim",
+                "T4-boundary-slip",
+                "--steps",
+                "3",
+                "--arith",
+                "f64",
+            ],
+            "T4-boundary-slip (f64): at 3 steps no boundary resolves the slip",
+        ),
+        (
+            &[
+                "--claim",
+                "T2-smaller-root",
+                "--momentum",
+                "0",
+                "--arith",
+                "f64",
+            ],
+            "T2-smaller-root: needs momentum > 0",
+        ),
+    ];
+    for (args, reason) in cases {
+        let out = verify()
+            .args(["theorem", "--model", "rayleigh", "--no-plots"])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.starts_with("verify: invalid --claim"), "{err}");
+        assert!(err.contains(reason), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+}
+
 /// `--arith mp` on the population toy: its logistic loss takes ln(1 + e^(−m)) at a zero margin,
 /// where dashu's e^0 came back at unlimited precision and the next ln_1p panicked
 /// ("precision cannot be 0"), killing the whole suite with exit 101.

@@ -197,7 +197,10 @@ pub fn run_suite(
                     .iter()
                     .filter(|why| {
                         cfg.claims.as_ref().is_some_and(|ids| {
-                            ids.iter().any(|id| why.starts_with(&format!("{id}:")))
+                            ids.iter().any(|id| {
+                                why.starts_with(&format!("{id}:"))
+                                    || why.starts_with(&format!("{id} ("))
+                            })
                         })
                     })
                     .collect();
