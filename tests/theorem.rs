@@ -732,3 +732,30 @@ fn arbitrary_precision_runs_the_population_toy() {
     assert!(report.all_as_expected, "{:#?}", report.claims);
     assert!(report.claims.iter().any(|c| c.id == "L1" && c.holds));
 }
+
+/// The progress callback sees every job once, counted 1..=total, and an error from it (a spent
+/// budget, Ctrl-C) stops handing out jobs and is what the suite returns.
+#[test]
+fn progress_counts_every_job_and_its_error_stops_the_suite() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let cfg = config(vec![ModelName::Rayleigh], Some(vec![Arith::F64]), 5);
+    let seen = Mutex::new(Vec::new());
+    run_suite(&cfg, 2, |done, total| {
+        seen.lock().unwrap().push((done, total));
+        Ok(())
+    })
+    .unwrap();
+    let mut seen = seen.into_inner().unwrap();
+    seen.sort();
+    // The Rayleigh quotient in f64: its claims and the schedule-only T4 job.
+    assert_eq!(seen, [(1, 2), (2, 2)]);
+    let calls = AtomicUsize::new(0);
+    let err = run_suite(&cfg, 1, |_, _| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Err(explr::error::Error::invalid("--budget", 1, "spent"))
+    })
+    .unwrap_err();
+    assert_eq!(err.to_string(), "invalid --budget: 1 (spent)");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "no job after the error");
+}
