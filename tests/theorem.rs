@@ -703,6 +703,11 @@ fn selecting_only_skipped_claims_says_why() {
             "T2-smaller-root: needs momentum > 0",
         ),
     ];
+    // No claim at all (a model without an exact form, in rationals): the models are named.
+    common::assert_bad_input(
+        &["theorem", "--no-plots", "--arith", "rational"],
+        &[(&["--model", "mlp-bn-trainable-head"], "--model")],
+    );
     for (args, reason) in cases {
         let out = verify()
             .args(["theorem", "--model", "rayleigh", "--no-plots"])

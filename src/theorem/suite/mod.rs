@@ -187,6 +187,14 @@ pub fn run_suite(
         claims.extend(r?);
     }
     let skipped = skipped(cfg);
+    if claims.is_empty() && cfg.claims.is_none() {
+        let names: Vec<&str> = cfg.models.iter().map(|m| m.name()).collect();
+        return Err(Error::invalid(
+            "--model",
+            names.join(","),
+            "no claim runs on these models in this arithmetic (exact: rayleigh and toy-quadratic; interval: the scale-invariant ones)",
+        ));
+    }
     if claims.is_empty() {
         return Err(Error::invalid(
             "--claim",
@@ -248,10 +256,11 @@ fn skipped(cfg: &SuiteConfig) -> Vec<String> {
         let label = job.arith.label();
         let ids: Vec<&str> = match job.subset {
             Subset::TrainableHead => vec!["T3-trainable-head"],
+            // The trainable head runs only in its own job.
             Subset::All | Subset::Only(_) => FROM_STEP_ONE
                 .iter()
                 .map(|(id, _)| *id)
-                .filter(|id| job.subset.allows(id))
+                .filter(|id| job.subset.allows(id) && *id != "T3-trainable-head")
                 .collect(),
             Subset::Schedule | Subset::Laws => Vec::new(),
         };
@@ -332,4 +341,90 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(steps: usize, exact_steps: usize, models: Vec<ModelName>) -> SuiteConfig {
+        SuiteConfig {
+            steps,
+            exact_steps,
+            lr: "0.1".into(),
+            weight_decay: "5e-4".into(),
+            momentum: "0.9".into(),
+            seed: 0,
+            convention: Convention::PyTorch,
+            models,
+            claims: None,
+            adam: Default::default(),
+            arithmetics: Some(vec![Arith::F64, Arith::Rational, Arith::Mp(128)]),
+            ladder: vec![128, 256],
+            ladder_steps: None,
+        }
+    }
+
+    /// The skip list is what the jobs skip: per arithmetic, once however many models share a
+    /// line, only for selected claims, after the momentum and relaxation reasons.
+    #[test]
+    fn skipped_lists_each_short_control_once_per_arithmetic() {
+        let models = vec![
+            ModelName::Rayleigh,
+            ModelName::ToyQuadratic,
+            ModelName::MlpBnTrainableHead,
+        ];
+        let one = skipped(&config(1, 1, models.clone()));
+        let count = |label: &str| {
+            one.iter()
+                .filter(|s| s.contains(&format!(" ({label}): ")))
+                .count()
+        };
+        // f64 and mp128: the five from-step-1 controls, the trainable head, the slip (no boundary);
+        // rational: the five (the trainable head has no exact form; no schedule job).
+        assert_eq!(
+            (count("f64"), count("mp128"), count("rational")),
+            (7, 7, 5),
+            "{one:#?}"
+        );
+        assert_eq!(one.len(), 19, "{one:#?}");
+        assert!(one.contains(
+            &"T4-boundary-slip (f64): the schedule has no boundary at this length".to_string()
+        ));
+        assert!(one
+            .iter()
+            .any(|s| s.starts_with("T3-trainable-head (mp128): needs 2 steps")));
+        // 2 float steps, 1 exact: constant eps in f64 and the slip in both floats; all five in
+        // rationals.
+        let two = skipped(&config(2, 1, models.clone()));
+        assert_eq!(
+            (
+                two.len(),
+                two.iter().filter(|s| s.contains("(rational)")).count()
+            ),
+            (8, 5)
+        );
+        assert!(
+            two[0].starts_with("T3-adamw-constant-eps (f64): needs 16 steps"),
+            "{two:#?}"
+        );
+        assert!(
+            two[1].starts_with("T4-boundary-slip (f64): at 2 steps"),
+            "{two:#?}"
+        );
+        // Long enough everywhere: nothing.
+        assert!(skipped(&config(60, 2, models.clone())).is_empty());
+        // Only the selected claims.
+        let mut only_t1 = config(1, 1, models.clone());
+        only_t1.claims = Some(vec!["T1", "T1-skewed"]);
+        let s = skipped(&only_t1);
+        assert_eq!(s.len(), 3, "{s:#?}");
+        assert!(s.iter().all(|s| s.starts_with("T1-skewed (")));
+        // γ = 0: the momentum reasons come first.
+        let mut plain = config(60, 2, models);
+        plain.momentum = "0".into();
+        let s = skipped(&plain);
+        assert_eq!(s.len(), NEEDS_MOMENTUM.len(), "{s:#?}");
+        assert_eq!(s[0], "T2-smaller-root: needs momentum > 0");
+    }
 }
