@@ -365,6 +365,29 @@ mod tests {
         }
     }
 
+    /// α must be real: λη ≤ (1 − √γ)². The paper's γ = 0.9 allows λη ≤ 0.002633, so λ = 0.1
+    /// at η = 0.1 (λη = 0.01, b = 1.89, b² = 3.5721 < 3.6 = 4γ) is refused naming both; λη = 1 at
+    /// γ = 0 gives b = 0 (refused); a double root (γ = 1/4, λη = 1/4: b² = 1 = 4γ) is accepted.
+    #[test]
+    fn complex_alpha_is_refused_and_a_double_root_is_not() {
+        let mut cfg = config(5, 2, vec![ModelName::Rayleigh]);
+        assert!(check_parameters(&cfg).is_ok());
+        cfg.weight_decay = "0.1".into();
+        let err = check_parameters(&cfg).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid --lr: 0.1 (lr*wd = 1.000e-2 with --weight-decay 0.1 exceeds (1 - sqrt(momentum))^2 = 0.002633: T2's alpha would be complex)"
+        );
+        let (lr, wd, momentum) = ("1", "1", "0");
+        (cfg.lr, cfg.weight_decay, cfg.momentum) = (lr.into(), wd.into(), momentum.into());
+        assert!(check_parameters(&cfg).is_err(), "b = 0");
+        let (lr, wd, momentum) = ("1/2", "1/2", "1/4");
+        (cfg.lr, cfg.weight_decay, cfg.momentum) = (lr.into(), wd.into(), momentum.into());
+        assert!(check_parameters(&cfg).is_ok(), "double root");
+        cfg.weight_decay = "0.5000001".into();
+        assert!(check_parameters(&cfg).is_err(), "just past the double root");
+    }
+
     /// The skip list is what the jobs skip: per arithmetic, once however many models share a
     /// line, only for selected claims, after the momentum and relaxation reasons.
     #[test]
