@@ -234,6 +234,11 @@ mod tests {
         let wd = vec![r(1, 20); steps];
         let holds = t3_nesterov(&setup, lr.clone(), wd.clone(), false).unwrap();
         assert_eq!(outcome(&holds), (true, 0.0), "{:?}", holds.detail);
+        // A weight decay that changes every step (μ_t reads λ_{t−1}, a_t and b_t read λ_t; with
+        // a constant λ the two are the same number): still exact.
+        let varying: Vec<Rational> = (0..steps as i64).map(|t| r(1 + t, 20)).collect();
+        let changing = t3_nesterov(&setup, lr.clone(), varying, false).unwrap();
+        assert_eq!(outcome(&changing), (true, 0.0), "{:?}", changing.detail);
         let tied = t3_nesterov(&setup, lr.clone(), wd.clone(), true).unwrap();
         assert!(!tied.holds && tied.discrepancy.to_f64() > 1e-6, "{tied:?}");
         // The control is PyTorch's form exactly (look-ahead = momentum: its one change), while
@@ -342,6 +347,11 @@ mod tests {
         let wd = vec![r(1, 20); steps];
         let holds = t3_nesterov(&setup, lr.clone(), wd.clone(), false).unwrap();
         assert_eq!(outcome(&holds), (true, 0.0), "{:?}", holds.detail);
+        // A weight decay that changes every step (μ_t reads λ_{t−1}, a_t and b_t read λ_t; with
+        // a constant λ the two are the same number): still exact.
+        let varying: Vec<Rational> = (0..steps as i64).map(|t| r(1 + t, 20)).collect();
+        let changing = t3_nesterov(&setup, lr.clone(), varying, false).unwrap();
+        assert_eq!(outcome(&changing), (true, 0.0), "{:?}", changing.detail);
         let tied = t3_nesterov(&setup, lr, wd, true).unwrap();
         assert!(!tied.holds, "{tied:?}");
     }

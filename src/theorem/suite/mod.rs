@@ -388,6 +388,24 @@ mod tests {
         assert!(check_parameters(&cfg).is_err(), "just past the double root");
     }
 
+    /// The relaxation law needs 32 time constants (1 − γ)/(4ηλ) within its step budget: at the
+    /// paper's values that is 32 × 500 steps and fits; at λ = 1e-6 it is 32 × 250000 and both
+    /// relaxation claims are skipped with that reason.
+    #[test]
+    fn relaxation_claims_are_skipped_when_their_time_constant_is_too_long() {
+        let mut cfg = config(60, 2, vec![ModelName::MlpBn]);
+        assert_eq!(relaxation_too_long(&cfg), None);
+        cfg.weight_decay = "1e-6".into();
+        let why = relaxation_too_long(&cfg).unwrap();
+        assert!(
+            why.starts_with("32 x (1-momentum)/(4 lr wd) = 32 x 250000 steps > "),
+            "{why}"
+        );
+        let s = skipped(&cfg);
+        assert_eq!(s.len(), 2, "{s:#?}");
+        assert!(s.iter().all(|line| line.ends_with(&why)));
+    }
+
     /// The skip list is what the jobs skip: per arithmetic, once however many models share a
     /// line, only for selected claims, after the momentum and relaxation reasons.
     #[test]
