@@ -404,6 +404,9 @@ mod tests {
         let s = skipped(&cfg);
         assert_eq!(s.len(), 2, "{s:#?}");
         assert!(s.iter().all(|line| line.ends_with(&why)));
+        // Only those two: every other claim still runs.
+        assert!(!wants(&cfg, RELAXATION_CLAIMS[0]) && !wants(&cfg, RELAXATION_CLAIMS[1]));
+        assert!(wants(&cfg, "T1") && wants(&cfg, "E1-sgd-angular"));
     }
 
     /// The skip list is what the jobs skip: per arithmetic, once however many models share a
@@ -452,6 +455,16 @@ mod tests {
         assert!(
             two[1].starts_with("T4-boundary-slip (f64): at 2 steps"),
             "{two:#?}"
+        );
+        // The default mix at 53 steps: the slip is decided for the schedule job's 53 steps only,
+        // not for the ladder's mlp-bn rungs capped at 50.
+        let mut mix = config(53, 2, vec![ModelName::MlpBn]);
+        mix.arithmetics = None;
+        let s = skipped(&mix);
+        assert_eq!(s.len(), 1, "{s:#?}");
+        assert!(
+            s[0].starts_with("T4-boundary-slip (f64): at 53 steps"),
+            "{s:#?}"
         );
         // Long enough everywhere: nothing.
         assert!(skipped(&config(60, 2, models.clone())).is_empty());
