@@ -4,7 +4,6 @@
 mod common;
 
 use common::verify;
-use explr::optim::Convention;
 use explr::scalar::Arith;
 use explr::theorem::claim::Expected;
 use explr::theorem::models::ModelName;
@@ -13,19 +12,8 @@ use explr::theorem::suite::{run_suite, SuiteConfig};
 
 fn config(models: Vec<ModelName>, arith: Option<Vec<Arith>>, steps: usize) -> SuiteConfig {
     SuiteConfig {
-        ladder_steps: None,
-        steps,
-        exact_steps: 4,
-        lr: "0.1".into(),
-        weight_decay: "5e-4".into(),
-        momentum: "0.9".into(),
-        seed: 0,
-        convention: Convention::PyTorch,
-        models,
-        claims: None,
-        adam: Default::default(),
         arithmetics: arith,
-        ladder: vec![128, 256],
+        ..SuiteConfig::paper(models, steps)
     }
 }
 

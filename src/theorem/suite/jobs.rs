@@ -6,7 +6,7 @@ use rand::Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::params::{sgd_law_params, too_short, wants, Params, RELAXATION_CLAIMS};
+use super::params::{sgd_law_params, too_short, wants, Params, FROM_STEP_ONE, RELAXATION_CLAIMS};
 use super::plan::{Job, Subset};
 use super::SuiteConfig;
 use crate::error::{Error, Result};
@@ -115,15 +115,26 @@ pub(super) fn t2_discriminant(p: &Params<Rational>) -> Rational {
     b.clone() * b - Rational::from_int(4) * p.momentum.clone()
 }
 
+/// What only float runs have: the cosine schedule (irrational values) and L4's central-difference
+/// step with its error scale.
+pub(super) struct FloatInputs<T> {
+    cosine: Vec<T>,
+    hessian_fd: (T, Magnitude),
+}
+
 pub(super) fn model_claims<T: Field>(
     cfg: &SuiteConfig,
     built: &Built<T>,
     p: &Params<T>,
     subset: Subset,
     arith: &str,
-    cosine: Option<Vec<T>>,
-    hessian_fd: Option<(T, Magnitude)>,
+    floats: Option<FloatInputs<T>>,
+    skip: &[&str],
 ) -> Result<Vec<ClaimResult>> {
+    let (cosine, hessian_fd) = match floats {
+        Some(f) => (Some(f.cosine), Some(f.hessian_fd)),
+        None => (None, None),
+    };
     let mut out = Vec::new();
     let setup = EquivalenceSetup::new(
         built.model.as_ref(),
@@ -133,8 +144,8 @@ pub(super) fn model_claims<T: Field>(
         arith.to_string(),
     );
     let constant = |v: &T| vec![v.clone(); p.steps];
-    // A control whose cause cannot show in a run this short is skipped (the suite lists why).
-    let long_enough = |id: &str| too_short(id, p.steps, T::NAME == "f64").is_none();
+    // A control whose cause cannot show in a run this short is skipped ([`short_skips`]).
+    let long_enough = |id: &str| !skip.contains(&id);
     if subset == Subset::TrainableHead {
         if wants(cfg, "T3-trainable-head") && long_enough("T3-trainable-head") {
             let mut r = t3(
@@ -363,6 +374,7 @@ pub(super) fn real_job<T: Real>(
     cfg: &SuiteConfig,
     job: Job,
     arith: &str,
+    skip: &[&str],
 ) -> Result<Vec<ClaimResult>> {
     if job.subset == Subset::Laws {
         return law_job(cfg, job.model);
@@ -375,7 +387,7 @@ pub(super) fn real_job<T: Real>(
             ("T4-boundary-slip", Boundary::NewRootSquared),
         ] {
             // `wants` matches prefixes: `--claim T4` selects the whole family.
-            if wants(cfg, id) && (boundary == Boundary::Paper || slip_hidden(&p)?.is_none()) {
+            if wants(cfg, id) && !skip.contains(&id) {
                 out.push(t4(
                     arith,
                     step_decay(&p),
@@ -388,9 +400,11 @@ pub(super) fn real_job<T: Real>(
         return Ok(out);
     }
     let built = build::<T>(job.model, cfg.seed);
-    let cosine = Schedule::cosine(p.lr.clone(), T::zero(), p.steps).values(p.steps);
-    let fd = central_difference::<T>();
-    model_claims(cfg, &built, &p, job.subset, arith, Some(cosine), Some(fd))
+    let floats = FloatInputs {
+        cosine: Schedule::cosine(p.lr.clone(), T::zero(), p.steps).values(p.steps),
+        hessian_fd: central_difference::<T>(),
+    };
+    model_claims(cfg, &built, &p, job.subset, arith, Some(floats), skip)
 }
 
 /// Why T4-boundary-slip cannot show on this run's step-decay schedule, or None.
@@ -399,19 +413,45 @@ fn slip_hidden<T: Field>(p: &Params<T>) -> Result<Option<String>> {
 }
 
 /// Why T4-boundary-slip cannot show in this job (a schedule job in a float arithmetic), decided
-/// in the job's own arithmetic as [`real_job`] decides it, or None.
-pub(super) fn slip_skip(cfg: &SuiteConfig, job: &Job) -> Result<Option<String>> {
+/// in the job's own arithmetic, or None.
+fn slip_skip(cfg: &SuiteConfig, job: &Job) -> Result<Option<String>> {
     fn why<T: Field>(cfg: &SuiteConfig, steps: usize) -> Result<Option<String>> {
         slip_hidden(&Params::<T>::read(cfg, steps)?)
     }
     match job.arith {
         Arith::F64 => why::<f64>(cfg, job.steps),
         Arith::Mp(bits) => with_precision(bits, || why::<MpRun>(cfg, job.steps)),
+        // Exact jobs have no schedule claims; interval jobs no schedule job.
         Arith::Rational | Arith::Interval(_) => Ok(None),
     }
 }
 
-pub(super) fn rational_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
+/// The selected controls this job leaves out because its run is too short for their one cause
+/// to show, each with the reason. Decided once, here: the job runs without them and the suite
+/// lists them ([`super::skipped`]).
+pub(super) fn short_skips(cfg: &SuiteConfig, job: &Job) -> Result<Vec<(&'static str, String)>> {
+    let f64_run = job.arith == Arith::F64;
+    let mut out: Vec<(&'static str, String)> = FROM_STEP_ONE
+        .iter()
+        .map(|(id, _)| *id)
+        // The trainable head runs only in its own job, and that job runs nothing else.
+        .filter(|id| match job.subset {
+            Subset::TrainableHead => *id == "T3-trainable-head",
+            Subset::All | Subset::Only(_) => job.subset.allows(id) && *id != "T3-trainable-head",
+            Subset::Schedule | Subset::Laws => false,
+        })
+        .filter(|id| wants(cfg, id))
+        .filter_map(|id| too_short(id, job.steps, f64_run).map(|why| (id, why)))
+        .collect();
+    if job.subset == Subset::Schedule && wants(cfg, "T4-boundary-slip") {
+        if let Some(why) = slip_skip(cfg, job)? {
+            out.push(("T4-boundary-slip", why));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn rational_job(cfg: &SuiteConfig, job: Job, skip: &[&str]) -> Result<Vec<ClaimResult>> {
     if job.subset == Subset::Schedule {
         return Ok(Vec::new());
     }
@@ -419,7 +459,7 @@ pub(super) fn rational_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResul
         return Ok(Vec::new());
     };
     let p = Params::<Rational>::read(cfg, job.steps)?;
-    let mut out = model_claims(cfg, &built, &p, job.subset, "rational", None, None)?;
+    let mut out = model_claims(cfg, &built, &p, job.subset, "rational", None, skip)?;
     // An irrational α: T2 runs exactly in Q(√Δ), with the same model, start and steps.
     let t2_wanted = job.subset == Subset::All && T2_IDS.iter().any(|id| wants(cfg, id));
     if t2_wanted && !t2_root_here(&p)? {
@@ -430,7 +470,7 @@ pub(super) fn rational_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResul
                     return Ok(Vec::new());
                 };
                 let p = Params::<Quadratic>::read(cfg, job.steps)?;
-                model_claims(cfg, &built, &p, Subset::Only(&T2_IDS), &label, None, None)
+                model_claims(cfg, &built, &p, Subset::Only(&T2_IDS), &label, None, skip)
             })?);
         }
     }
@@ -440,10 +480,98 @@ pub(super) fn rational_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResul
 /// The boundary: the one match on the runtime arithmetic.
 pub(super) fn run_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
     let label = job.arith.label();
+    let skips = short_skips(cfg, &job)?;
+    let skip: Vec<&str> = skips.iter().map(|(id, _)| *id).collect();
     match job.arith {
-        Arith::F64 => real_job::<f64>(cfg, job, &label),
-        Arith::Mp(bits) => with_precision(bits, || real_job::<MpRun>(cfg, job, &label)),
-        Arith::Rational => rational_job(cfg, job),
-        Arith::Interval(bits) => with_precision(bits, || real_job::<Interval>(cfg, job, &label)),
+        Arith::F64 => real_job::<f64>(cfg, job, &label, &skip),
+        Arith::Mp(bits) => with_precision(bits, || real_job::<MpRun>(cfg, job, &label, &skip)),
+        Arith::Rational => rational_job(cfg, job, &skip),
+        Arith::Interval(bits) => {
+            with_precision(bits, || real_job::<Interval>(cfg, job, &label, &skip))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paper_params(steps: usize) -> Params<Rational> {
+        let cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], steps);
+        Params::read(&cfg, steps).unwrap()
+    }
+
+    /// T3-random's schedules, as its doc promises: η_t/η ∈ {4/8, …, 16/8} and λ_t/λ ∈ {0, …, 16/8},
+    /// exactly; over 400 draws every one of those values appears (a uniform draw misses a given
+    /// one of 17 values with probability (16/17)^400 ≈ 3e-11); the seed decides the stream, and
+    /// distinct seeds give distinct schedules — 0, 1 and the salt 0x52414e44 included (a salt
+    /// mixed in with `|` makes 0 and the salt collide, with `&` 0 and 1).
+    #[test]
+    fn random_schedules_stay_in_their_promised_range_and_follow_the_seed() {
+        let p = paper_params(400);
+        let (lr, wd) = random_schedules(&p, 7);
+        assert_eq!((lr.len(), wd.len()), (400, 400));
+        let eighths = |values: &[Rational], base: &Rational| -> std::collections::BTreeSet<i64> {
+            values
+                .iter()
+                .map(|v| {
+                    let k = v.clone() / base.clone() * Rational::from_int(8);
+                    let n = Field::to_f64(&k);
+                    assert_eq!(k, Rational::from_int(n as i64), "{n} is not a whole eighth");
+                    n as i64
+                })
+                .collect()
+        };
+        assert_eq!(eighths(&lr, &p.lr), (4..=16).collect());
+        assert_eq!(eighths(&wd, &p.weight_decay), (0..=16).collect());
+        assert!(
+            random_schedules(&p, 7) == (lr.clone(), wd.clone()),
+            "same seed, same schedule"
+        );
+        let seeds = [0, 1, 7, 0x5241_4e44];
+        let runs: Vec<_> = seeds.iter().map(|&s| random_schedules(&p, s)).collect();
+        for i in 0..runs.len() {
+            for j in 0..i {
+                assert!(
+                    runs[i] != runs[j],
+                    "seeds {} and {} collide",
+                    seeds[i],
+                    seeds[j]
+                );
+            }
+        }
+    }
+
+    /// The identities' probe points: θ₀ itself and two distinct others near it, each coordinate
+    /// moved by an exact −1/5, 0 or 1/5, all three sizes used by each shift. (Which coordinate
+    /// gets which, and the sign, are free: any exact small perturbation serves as a probe.)
+    #[test]
+    fn probe_points_are_theta0_and_two_small_exact_shifts() {
+        let theta0 =
+            Vector::from_iterator(7, (0..7).map(|i| Rational::from_ratio(2 * i as i64 - 5, 3)));
+        let pts = points(&theta0);
+        assert_eq!(pts.len(), 3);
+        assert!(pts[0] == theta0);
+        assert!(pts[1] != pts[2], "the two shifts coincide");
+        let sizes: Vec<Rational> = (-1..=1).map(|k| Rational::from_ratio(k, 5)).collect();
+        for shifted in &pts[1..] {
+            let moves: Vec<Rational> = (0..7)
+                .map(|i| shifted[i].clone() - theta0[i].clone())
+                .collect();
+            for (i, m) in moves.iter().enumerate() {
+                assert!(
+                    sizes.contains(m),
+                    "coordinate {i} moved by {}",
+                    Field::to_f64(m)
+                );
+            }
+            for size in &sizes {
+                assert!(
+                    moves.contains(size),
+                    "no coordinate moved by {}",
+                    Field::to_f64(size)
+                );
+            }
+        }
     }
 }

@@ -29,16 +29,13 @@ use crate::optim::Convention;
 use crate::scalar::{Arith, Field};
 use crate::theorem::claim::ClaimResult;
 use crate::theorem::models::ModelName;
-use jobs::run_job;
-use jobs::slip_skip;
+use jobs::{run_job, short_skips};
 pub use jobs::{ADAM_EXACT_STEPS, LAW_MODELS};
 use ladder::ladder;
 pub use ladder::{ladder_shrinks, LadderRow};
 pub use params::NEEDS_MOMENTUM;
-use params::{
-    relaxation_too_long, too_short, wants, zero_momentum, Params, FROM_STEP_ONE, RELAXATION_CLAIMS,
-};
-use plan::{plan, Subset};
+use params::{relaxation_too_long, zero_momentum, Params, RELAXATION_CLAIMS};
+use plan::plan;
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
@@ -70,6 +67,30 @@ pub struct SuiteConfig {
     /// `--ladder-steps`: the nets' ladder over this many steps (`usize::MAX`: the whole run),
     /// with T3-step on every net; None = [`plan::LADDER`]'s caps.
     pub ladder_steps: Option<usize>,
+}
+
+impl SuiteConfig {
+    /// The paper's setting on `models` over `steps` float steps: η = 0.1, λ = 5e-4, γ = 0.9 in
+    /// the PyTorch convention, seed 0, every claim, 4 exact steps, the default AdamW claims and
+    /// the default arithmetic mix with a two-rung ladder (128 and 256 bits). Change fields for
+    /// anything else.
+    pub fn paper(models: Vec<ModelName>, steps: usize) -> Self {
+        SuiteConfig {
+            steps,
+            exact_steps: 4,
+            lr: "0.1".into(),
+            weight_decay: "5e-4".into(),
+            momentum: "0.9".into(),
+            seed: 0,
+            convention: Convention::PyTorch,
+            models,
+            claims: None,
+            adam: AdamClaims::default(),
+            arithmetics: None,
+            ladder: vec![128, 256],
+            ladder_steps: None,
+        }
+    }
 }
 
 /// The AdamW claims' hyper-parameters as text (read exactly in each arithmetic).
@@ -254,25 +275,8 @@ fn skipped(cfg: &SuiteConfig) -> Vec<String> {
     // Controls whose cause cannot show in runs this short, per planned job, as the jobs decide.
     for job in plan(cfg) {
         let label = job.arith.label();
-        let ids: Vec<&str> = match job.subset {
-            Subset::TrainableHead => vec!["T3-trainable-head"],
-            // The trainable head runs only in its own job.
-            Subset::All | Subset::Only(_) => FROM_STEP_ONE
-                .iter()
-                .map(|(id, _)| *id)
-                .filter(|id| job.subset.allows(id) && *id != "T3-trainable-head")
-                .collect(),
-            Subset::Schedule | Subset::Laws => Vec::new(),
-        };
-        for id in ids.into_iter().filter(|id| wants(cfg, id)) {
-            if let Some(why) = too_short(id, job.steps, job.arith == Arith::F64) {
-                skipped.push(format!("{id} ({label}): {why}"));
-            }
-        }
-        if job.subset == Subset::Schedule && wants(cfg, "T4-boundary-slip") {
-            if let Ok(Some(why)) = slip_skip(cfg, &job) {
-                skipped.push(format!("T4-boundary-slip ({label}): {why}"));
-            }
+        for (id, why) in short_skips(cfg, &job).unwrap_or_default() {
+            skipped.push(format!("{id} ({label}): {why}"));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -345,23 +349,14 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::params::wants;
     use super::*;
 
     fn config(steps: usize, exact_steps: usize, models: Vec<ModelName>) -> SuiteConfig {
         SuiteConfig {
-            steps,
             exact_steps,
-            lr: "0.1".into(),
-            weight_decay: "5e-4".into(),
-            momentum: "0.9".into(),
-            seed: 0,
-            convention: Convention::PyTorch,
-            models,
-            claims: None,
-            adam: Default::default(),
             arithmetics: Some(vec![Arith::F64, Arith::Rational, Arith::Mp(128)]),
-            ladder: vec![128, 256],
-            ladder_steps: None,
+            ..SuiteConfig::paper(models, steps)
         }
     }
 

@@ -183,23 +183,11 @@ pub(super) fn plan(cfg: &SuiteConfig) -> Vec<Job> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optim::Convention;
 
     fn config(ladder_steps: Option<usize>) -> SuiteConfig {
         SuiteConfig {
-            steps: 1000,
-            exact_steps: 4,
-            lr: "0.1".into(),
-            weight_decay: "5e-4".into(),
-            momentum: "0.9".into(),
-            seed: 0,
-            convention: Convention::PyTorch,
-            models: ModelName::ALL.to_vec(),
-            claims: None,
-            adam: Default::default(),
-            arithmetics: None,
-            ladder: vec![128, 256],
             ladder_steps,
+            ..SuiteConfig::paper(ModelName::ALL.to_vec(), 1000)
         }
     }
 
