@@ -653,3 +653,41 @@ fn degenerate_runs_still_plot() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// T2's double root (γ = 1/4, λη = 1/4 = (1 − √γ)², decided exactly before any run) is refused
+/// with a one-line error naming --lr in every arithmetic: it used to panic in `--arith mp` (TEXP's
+/// settled factor divides by α₁ − α₂ = 0, and dashu refuses to add the infinity) and, in
+/// `--arith interval`, to stop on an enclosure of Δ that contains 0.
+#[test]
+fn a_double_root_is_refused_in_every_arithmetic() {
+    for arith in ["f64", "mp", "interval", "rational"] {
+        let args: Vec<String> = [
+            "theorem",
+            "--no-plots",
+            "--quiet",
+            "--arith",
+            arith,
+            "--lr",
+            "0.5",
+            "--weight-decay",
+            "0.5",
+            "--momentum",
+            "0.25",
+            "--model",
+            "rayleigh",
+            "--steps",
+            "5",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let ran = run(&args);
+        judge(&args, &ran, Some("--lr")).unwrap();
+        assert_eq!(ran.code, Some(2), "{arith}: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains("double root"),
+            "{arith}: {}",
+            ran.stderr
+        );
+    }
+}

@@ -178,11 +178,14 @@ pub fn t2_root<T: Field>(lr: &T, weight_decay: &T, momentum: &T, root: Root) -> 
         ));
     }
     let root_of_disc = disc.try_sqrt().ok_or_else(|| {
-        Error::unsupported(
-            "T2 root",
-            disc.to_f64(),
-            "the discriminant is not a perfect square, so alpha is irrational and T2 cannot be checked exactly",
-        )
+        let reason = if T::EXACT {
+            "the discriminant is not a perfect square, so alpha is irrational and T2 cannot be checked exactly"
+        } else {
+            // An enclosure that contains 0: α is at (or next to) the double root, and its sign
+            // is not decided at this precision.
+            "the discriminant's enclosure contains 0 (lr*wd at or next to (1 - sqrt(momentum))^2, a double root): raise --precision, or move lr*wd off the double root"
+        };
+        Error::unsupported("T2 root", disc.to_f64(), reason)
     })?;
     let two = T::from_int(2);
     Ok(match root {
@@ -294,6 +297,17 @@ pub fn texp_prediction<T: Field>(
         let eta = &lr[start];
         let a1 = t2_root(eta, weight_decay, momentum, Root::Larger)?;
         let a2 = t2_root(eta, weight_decay, momentum, Root::Smaller)?;
+        // A double root has one mode, not two: A and B are undefined (a division by 0).
+        if a1 == a2 {
+            return Err(Error::invalid(
+                "--weight-decay",
+                weight_decay,
+                format!(
+                    "lr*wd = (1 - sqrt(momentum))^2 at lr = {}: a double root, where TEXP's settled factor is undefined",
+                    eta.to_f64()
+                ),
+            ));
+        }
         let z1 = z.clone()
             - eta.clone() * (momentum.clone() * u.clone() + weight_decay.clone() * z.clone());
         let big_a = (z1 - a2.clone() * z.clone()) / (a1.clone() - a2.clone());
@@ -579,5 +593,26 @@ mod tests {
             );
             assert!(p.remainder[i] < 1e-2, "150 steps settle the phase");
         }
+    }
+
+    /// A double root (γ = 1/4, λη = 1/4 at η = 1/2: b = 1, Δ = 1 − 1 = 0, α = 1/2 twice) has one
+    /// mode: TEXP's settled factor 1/A² is undefined (A = (z₁ − α₂z₀)/(α₁ − α₂) divides by 0).
+    /// Refused, naming λ, in rationals and in f64 (where the division would give ∞ and, at
+    /// arbitrary precision, a panic in dashu).
+    #[test]
+    fn texp_prediction_refuses_a_double_root() {
+        let lr = vec![r(1, 2); 4];
+        let err = texp_prediction(&lr, &r(1, 2), &r(1, 4))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "invalid --weight-decay: 1/2 (lr*wd = (1 - sqrt(momentum))^2 at lr = 0.5: a double root, where TEXP's settled factor is undefined)"
+        );
+        assert!(texp_prediction(&[0.5; 4], &0.5, &0.25).is_err());
+        // Next to it, the two modes are distinct and the prediction is finite (α is irrational
+        // there: f64).
+        let p = texp_prediction(&[0.5; 4], &0.49, &0.25).unwrap();
+        assert!(p.factors.iter().all(|f| f.is_finite()));
     }
 }

@@ -547,15 +547,17 @@ mod tests {
     /// gets which, and the sign, are free: any exact small perturbation serves as a probe.)
     #[test]
     fn probe_points_are_theta0_and_two_small_exact_shifts() {
+        // Twelve coordinates: enough for a shift that grows with the index to leave ±1/5.
+        let n = 12;
         let theta0 =
-            Vector::from_iterator(7, (0..7).map(|i| Rational::from_ratio(2 * i as i64 - 5, 3)));
+            Vector::from_iterator(n, (0..n).map(|i| Rational::from_ratio(2 * i as i64 - 5, 3)));
         let pts = points(&theta0);
         assert_eq!(pts.len(), 3);
         assert!(pts[0] == theta0);
         assert!(pts[1] != pts[2], "the two shifts coincide");
         let sizes: Vec<Rational> = (-1..=1).map(|k| Rational::from_ratio(k, 5)).collect();
         for shifted in &pts[1..] {
-            let moves: Vec<Rational> = (0..7)
+            let moves: Vec<Rational> = (0..n)
                 .map(|i| shifted[i].clone() - theta0[i].clone())
                 .collect();
             for (i, m) in moves.iter().enumerate() {
@@ -573,5 +575,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Δ = (1 + γ − λη)² − 4γ decides where T2 runs exactly. At the paper's (0.1, 5e-4, 0.9):
+    /// 1.89995² − 3.6 = 0.0098100025, not a rational square (98100025 lies between 9904² and
+    /// 9905²), so α is irrational and T2 runs in Q(√Δ); f64 always has its root. At η = λ = 0.3,
+    /// γ = 0.09: b = 1, Δ = 1 − 0.36 = 16/25 and α = (1 ± 4/5)/2 = 9/10 or 1/10, in Q.
+    #[test]
+    fn t2_runs_in_the_rationals_only_when_the_discriminant_is_a_square() {
+        let paper = paper_params(4);
+        assert!(t2_discriminant(&paper) == Rational::from_ratio(98_100_025, 10_000_000_000));
+        assert!(!t2_root_here(&paper).unwrap());
+        let mut cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], 4);
+        assert!(t2_root_here(&Params::<f64>::read(&cfg, 4).unwrap()).unwrap());
+        (cfg.lr, cfg.weight_decay, cfg.momentum) = ("0.3".into(), "0.3".into(), "0.09".into());
+        let square = Params::<Rational>::read(&cfg, 4).unwrap();
+        assert!(t2_discriminant(&square) == Rational::from_ratio(16, 25));
+        assert!(t2_root_here(&square).unwrap());
+    }
+
+    /// Intervals cannot order a discriminant whose enclosure contains 0: at η = λ = 0.7, γ = 0.09
+    /// λη = 0.49 = (1 − 0.3)² exactly (a double root, accepted by the exact input check), but 0.7
+    /// and 0.09 are not binary fractions, so Δ's enclosure straddles 0. That is an error naming
+    /// the cause (exit 2), never a silent skip of T2 — a skip is only for exact rationals.
+    #[test]
+    fn an_undecidable_discriminant_in_intervals_is_an_error_not_a_skip() {
+        let mut cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], 4);
+        (cfg.lr, cfg.weight_decay, cfg.momentum) = ("0.7".into(), "0.7".into(), "0.09".into());
+        let err = with_precision(128, || {
+            t2_root_here(&Params::<Interval>::read(&cfg, 4).unwrap()).unwrap_err()
+        });
+        assert!(
+            matches!(&err, Error::Unsupported { reason, .. } if reason.starts_with("the discriminant's enclosure contains 0")),
+            "{err}"
+        );
     }
 }

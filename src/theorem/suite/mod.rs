@@ -325,9 +325,22 @@ pub fn check_parameters(cfg: &SuiteConfig) -> Result<()> {
             "must be in [0, 1)",
         ));
     }
-    // Real roots: (1 + γ − λη)² ≥ 4γ with 1 + γ − λη > 0, i.e. λη ≤ (1 − √γ)².
+    // Two distinct real roots: (1 + γ − λη)² > 4γ with 1 + γ − λη > 0, i.e. λη < (1 − √γ)².
     let b = one.clone() + p.momentum.clone() - p.lr.clone() * p.weight_decay.clone();
-    if b <= zero || b.clone() * b < Rational::from_int(4) * p.momentum.clone() {
+    let four_gamma = Rational::from_int(4) * p.momentum.clone();
+    if b > zero && b.clone() * b.clone() == four_gamma {
+        // A double root α = √γ: the Sutskever twin's momentum γ/α² is 1 and TEXP's settled
+        // factor 1/A² divides by α₁ − α₂ = 0 (docs/MATH.md §3.3, §4).
+        return Err(Error::invalid(
+            "--lr",
+            &cfg.lr,
+            format!(
+                "lr*wd with --weight-decay {} equals (1 - sqrt(momentum))^2, T2's double root (Sutskever twin momentum 1, TEXP undefined): take lr*wd below it",
+                crate::error::shorten(&cfg.weight_decay),
+            ),
+        ));
+    }
+    if b <= zero || b.clone() * b < four_gamma {
         let product = Field::to_f64(&(p.lr.clone() * p.weight_decay.clone()));
         let product = if product.is_finite() {
             format!("{product:.3e}")
@@ -360,11 +373,12 @@ mod tests {
         }
     }
 
-    /// α must be real: λη ≤ (1 − √γ)². The paper's γ = 0.9 allows λη ≤ 0.002633, so λ = 0.1
+    /// α must be real and simple: λη < (1 − √γ)². The paper's γ = 0.9 allows λη ≤ 0.002633, so λ = 0.1
     /// at η = 0.1 (λη = 0.01, b = 1.89, b² = 3.5721 < 3.6 = 4γ) is refused naming both; λη = 1 at
-    /// γ = 0 gives b = 0 (refused); a double root (γ = 1/4, λη = 1/4: b² = 1 = 4γ) is accepted.
+    /// γ = 0 gives b = 0 (refused); a double root (γ = 1/4, λη = 1/4: b² = 1 = 4γ) is refused
+    /// with its own reason, and λη a hair either side of it is accepted (below) or complex (above).
     #[test]
-    fn complex_alpha_is_refused_and_a_double_root_is_not() {
+    fn complex_alpha_and_a_double_root_are_refused() {
         let mut cfg = config(5, 2, vec![ModelName::Rayleigh]);
         assert!(check_parameters(&cfg).is_ok());
         cfg.weight_decay = "0.1".into();
@@ -378,9 +392,19 @@ mod tests {
         assert!(check_parameters(&cfg).is_err(), "b = 0");
         let (lr, wd, momentum) = ("1/2", "1/2", "1/4");
         (cfg.lr, cfg.weight_decay, cfg.momentum) = (lr.into(), wd.into(), momentum.into());
-        assert!(check_parameters(&cfg).is_ok(), "double root");
+        let err = check_parameters(&cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("equals (1 - sqrt(momentum))^2, a double root"),
+            "{err}"
+        );
+        cfg.weight_decay = "0.4999999".into();
+        assert!(check_parameters(&cfg).is_ok(), "just below the double root");
         cfg.weight_decay = "0.5000001".into();
-        assert!(check_parameters(&cfg).is_err(), "just past the double root");
+        let err = check_parameters(&cfg).unwrap_err().to_string();
+        assert!(
+            err.contains("alpha would be complex"),
+            "just past the double root: {err}"
+        );
     }
 
     /// The relaxation law needs 32 time constants (1 − γ)/(4ηλ) within its step budget: at the
