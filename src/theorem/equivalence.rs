@@ -884,15 +884,7 @@ fn zero_buffer_up_to<T: Field>(
     } else {
         String::new()
     };
-    let measured = match window {
-        Some((a, _)) if rate.is_nan() => format!("the angle is not finite at step {a}: diverged"),
-        Some((a, b)) if b > a => format!("over steps {a}..{b}, above the floor {floor:.1} rad"),
-        Some((a, _)) if a + 1 == series.len() => {
-            "the angle peaks at the last step: no decay".to_string()
-        }
-        Some(_) => format!("bounded by floor/peak: the angle falls below the floor {floor:.1} rad right after its peak"),
-        None => "the angle is at the rounding floor".to_string(),
-    };
+    let measured = rate_window_note(window, rate, series.len(), floor);
     Ok(ClaimResult {
         id: "T2-zero-buffer".into(),
         model: setup.model.name(),
@@ -914,6 +906,23 @@ fn zero_buffer_up_to<T: Field>(
         series: series.into_iter().map(Magnitude::from_f64).collect(),
         tier: None,
     })
+}
+
+/// What T2-zero-buffer's rate was measured over, from [`decay_rate`]'s window on a series of
+/// `len` angles.
+fn rate_window_note(
+    window: Option<(usize, usize)>,
+    rate: f64,
+    len: usize,
+    floor: Magnitude,
+) -> String {
+    match window {
+        Some((a, _)) if rate.is_nan() => format!("the angle is not finite at step {a}: diverged"),
+        Some((a, b)) if b > a => format!("over steps {a}..{b}, above the floor {floor:.1} rad"),
+        Some((a, _)) if a + 1 == len => "the angle peaks at the last step: no decay".to_string(),
+        Some(_) => format!("bounded by floor/peak: the angle falls below the floor {floor:.1} rad right after its peak"),
+        None => "the angle is at the rounding floor".to_string(),
+    }
 }
 
 /// T3 for arbitrary η_t, λ_t: the WD-shadow schedule η̃_t = η_t/(Z_t Z_{t+1}), ṽ₀ = 0.
@@ -1420,6 +1429,7 @@ mod tests {
             detail.contains("peaks at the last step: no decay"),
             "{detail}"
         );
+        assert!(!detail.contains("run for"), "not extended: {detail}");
         let extended = t2_zero_buffer(&setup, &0.1, &5e-4, 5).unwrap();
         assert!(extended.holds, "{extended:?}");
         assert_eq!(extended.steps, 10);
@@ -1431,6 +1441,29 @@ mod tests {
         );
         assert!(detail.ends_with("(run for 10 steps: at 5 the angle was still at its peak)"));
         assert_eq!(extended.ratio_at, Some(10));
+    }
+
+    /// Each of [`decay_rate`]'s outcomes is described by its own cause: a non-finite angle (even
+    /// in a one-step window), a window over several steps, a peak at the last of 10 steps, a
+    /// peak followed at once by the floor, and no angle above the floor.
+    #[test]
+    fn the_rate_window_is_described_by_its_cause() {
+        let note = |window, rate| rate_window_note(window, rate, 10, Magnitude::from_f64(2.2e-13));
+        assert_eq!(
+            note(Some((4, 4)), f64::NAN),
+            "the angle is not finite at step 4: diverged"
+        );
+        assert_eq!(
+            note(Some((3, 7)), 0.9),
+            "over steps 3..7, above the floor 2.2e-13 rad"
+        );
+        assert_eq!(
+            note(Some((9, 9)), 1.0),
+            "the angle peaks at the last step: no decay"
+        );
+        assert!(note(Some((5, 5)), 1e-3)
+            .starts_with("bounded by floor/peak: the angle falls below the floor 2.2e-13 rad"));
+        assert_eq!(note(None, 0.0), "the angle is at the rounding floor");
     }
 
     /// A step decay of n steps: η = 0.1, then ÷10 at n/2 and at 3n/4 (the suite's T4 schedule).

@@ -610,4 +610,115 @@ mod tests {
             "{err}"
         );
     }
+
+    /// The ids `model_claims` runs for this selection, in order (f64 with its float inputs).
+    fn f64_ids(
+        cfg: &SuiteConfig,
+        model: ModelName,
+        steps: usize,
+        subset: Subset,
+        skip: &[&str],
+    ) -> Vec<String> {
+        let p = Params::<f64>::read(cfg, steps).unwrap();
+        let floats = FloatInputs {
+            cosine: Schedule::cosine(p.lr, 0.0, steps).values(steps),
+            hessian_fd: central_difference::<f64>(),
+        };
+        let built = build::<f64>(model, cfg.seed);
+        let claims = model_claims(cfg, &built, &p, subset, "f64", Some(floats), skip).unwrap();
+        claims.into_iter().map(|c| c.id).collect()
+    }
+
+    /// Every trajectory claim of the registry but the schedule job's T4 pair, the laws and the
+    /// trainable head, in the order the report prints them (f64, the full-batch Rayleigh
+    /// quotient: T2-zero-buffer and T4-trajectory run only there).
+    const RAYLEIGH_F64: [&str; 28] = [
+        "L1",
+        "L2",
+        "L3",
+        "L4",
+        "L5",
+        "L6",
+        "L7",
+        "T1",
+        "T1-skewed",
+        "T2",
+        "T2-smaller-root",
+        "T2-skewed",
+        "T2-zero-buffer",
+        "T2-sutskever",
+        "T2-sutskever-same-momentum",
+        "T3-constant",
+        "T3-step",
+        "T3-step-skewed",
+        "T4-trajectory",
+        "T3-cosine",
+        "T3-random",
+        "T3-nesterov",
+        "T3-nesterov-tied",
+        "T3-adamw",
+        "T3-adamw-unshifted-betas",
+        "T3-adamw-constant-eps",
+        "T3-adam-l2",
+        "T3-off-by-one",
+    ];
+
+    /// Which claims a job runs: all of them on a full-batch model in f64 (each once, T2 and its
+    /// smaller root under their own ids); only a ladder subset's ids; only the selected ids; none
+    /// of the skipped ones; the trainable head alone in its job; the asymptotic and TEXP claims
+    /// neither in exact arithmetic nor on a minibatch net; T2 not in Q when α is irrational (the
+    /// paper's values: it runs in Q(√Δ), [`rational_job`]).
+    #[test]
+    fn model_claims_runs_exactly_the_selected_claims() {
+        let cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], 20);
+        let rayleigh = |cfg: &SuiteConfig, subset, skip: &[&str]| {
+            f64_ids(cfg, ModelName::Rayleigh, 20, subset, skip)
+        };
+        assert_eq!(rayleigh(&cfg, Subset::All, &[]), RAYLEIGH_F64);
+        let ladder = Subset::Only(&["T3-step", "T3-step-skewed", "L6"]);
+        assert_eq!(
+            rayleigh(&cfg, ladder, &[]),
+            ["L6", "T3-step", "T3-step-skewed"]
+        );
+        let skip = ["T1-skewed", "T3-adamw-constant-eps"];
+        let rest: Vec<&str> = RAYLEIGH_F64
+            .into_iter()
+            .filter(|id| !skip.contains(id))
+            .collect();
+        assert_eq!(rayleigh(&cfg, Subset::All, &skip), rest);
+        let picked = ["T1", "T2-zero-buffer", "T3-cosine", "T4-trajectory", "L5"];
+        let mut only = cfg.clone();
+        only.claims = Some(picked.to_vec());
+        assert_eq!(
+            rayleigh(&only, Subset::All, &[]),
+            ["L5", "T1", "T2-zero-buffer", "T4-trajectory", "T3-cosine"]
+        );
+        assert_eq!(
+            rayleigh(&cfg, Subset::TrainableHead, &[]),
+            ["T3-trainable-head"]
+        );
+        assert!(rayleigh(&cfg, Subset::TrainableHead, &["T3-trainable-head"]).is_empty());
+        // A minibatch net (mlp-bn, 3 steps): no T2-zero-buffer, no T4-trajectory.
+        let mut net = only.clone();
+        net.models = vec![ModelName::MlpBn];
+        assert_eq!(
+            f64_ids(&net, ModelName::MlpBn, 3, Subset::All, &[]),
+            ["L5", "T1", "T3-cosine"]
+        );
+        // Exact rationals at the paper's values (3 steps): no T2 (α is irrational), no
+        // T2-zero-buffer, T4-trajectory or T3-cosine (floats only).
+        let p = Params::<Rational>::read(&cfg, 3).unwrap();
+        let built = build_rational::<Rational>(ModelName::Rayleigh, 0).unwrap();
+        let exact: Vec<String> = model_claims(&cfg, &built, &p, Subset::All, "rational", None, &[])
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let floats_only = ["T2-zero-buffer", "T4-trajectory", "T3-cosine"];
+        let want: Vec<&str> = RAYLEIGH_F64
+            .into_iter()
+            .filter(|id| !id.starts_with("T2") && !floats_only.contains(id))
+            .collect();
+        assert_eq!(exact, want);
+    }
 }
