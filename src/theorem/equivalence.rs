@@ -1111,7 +1111,8 @@ pub fn t4<T: Field>(
         .iter()
         .map(|&(_, end)| ratio[end - 1])
         .collect();
-    let mut worst = (0usize, 0.0f64, 0.0f64, 0.0f64);
+    // (step, ratio, deviation, tolerance) of the worst phase; the first phase always replaces it.
+    let mut worst = (0usize, f64::NEG_INFINITY, 0.0f64, 0.0f64);
     let mut parts = Vec::new();
     for (i, &(start, end)) in prediction.phases.iter().enumerate() {
         // Phase 0: the factor itself; later phases: the jump from the previous phase.
@@ -1130,7 +1131,7 @@ pub fn t4<T: Field>(
         };
         let deviation = (measured / predicted - 1.0).abs();
         let r = deviation / tol;
-        if r > worst.1 || i == 0 || r.is_nan() {
+        if r > worst.1 || r.is_nan() {
             worst = (end - 1, r, deviation, tol);
         }
         let transient = (start..end)
@@ -1181,6 +1182,25 @@ pub fn t4<T: Field>(
     })
 }
 
+/// σ_t, the no-WD twin's relative step, read off the WD run as θ̃_t = θ_t/Z_t (T3):
+/// max|θ̃_{t+1} − θ̃_t| / max|θ̃_t| for t = 0..len−1.
+fn twin_steps<T: Field>(with_wd: &[Vector<T>], z: &[T]) -> Vec<f64> {
+    let twin = |t: usize| scale(&with_wd[t], &(T::one() / z[t].clone()));
+    (0..with_wd.len().saturating_sub(1))
+        .map(|t| relative_max_diff(&twin(t + 1), &twin(t)).to_f64())
+        .collect()
+}
+
+/// The first-order effect of an LR mismatch δ_τ on the trajectory by step t:
+/// 2 Σ_{τ<t} |δ_τ| σ_τ, for t = 0..=len (docs/MATH.md §4).
+fn first_order_allowance(mismatch: &[f64], sigma: &[f64]) -> Vec<f64> {
+    let mut allowance = vec![0.0; mismatch.len() + 1];
+    for (t, (d, s)) in mismatch.iter().zip(sigma).enumerate() {
+        allowance[t + 1] = allowance[t] + 2.0 * d.abs() * s;
+    }
+    allowance
+}
+
 /// T4 on a model: the WD run with step decay against the no-WD run with r₀·TEXP — by L6 the
 /// same as TEXP started from θ₀/√r₀, with r₀ the predicted settled factor of the first phase.
 /// The discrepancy may exceed rounding by the first-order effect of TEXP's LR mismatch
@@ -1204,13 +1224,7 @@ pub fn t4_trajectory<T: Field>(
         .map(|(x, e)| (x.clone() / e.clone()).to_f64() - 1.0)
         .collect();
     let with_wd = wd_run(setup, &Rule::Sgd, &lr, &wd_seq, false)?;
-    let mut allowance = vec![0.0; lr.len() + 1];
-    for t in 0..lr.len() {
-        let a = scale(&with_wd[t], &(T::one() / z[t].clone()));
-        let b = scale(&with_wd[t + 1], &(T::one() / z[t + 1].clone()));
-        let step = relative_max_diff(&b, &a).to_f64();
-        allowance[t + 1] = allowance[t] + 2.0 * mismatch[t].abs() * step;
-    }
+    let allowance = first_order_allowance(&mismatch, &twin_steps(&with_wd, &z));
     let mut transients = Vec::new();
     for &(start, end) in &prediction.phases {
         let size = mismatch[start..end]
@@ -1584,6 +1598,35 @@ mod tests {
         ] {
             assert!(detail.contains(part), "{part}: {detail}");
         }
+    }
+
+    /// T4-trajectory's allowance by hand: δ = (0.5, −0.25, 0.1), σ = (0.2, 0.4, 1) give
+    /// 2Σ|δ|σ = 0, 0.2, 0.4, 0.6. The twin's steps are read off θ_t/Z_t: a WD run that is
+    /// exactly Z_t·c (the twin at rest) has σ = 0 at every step, and one whose twin moves from
+    /// (1, 2) to (1, 4) to (2, 4) has σ = 2/2, then 1/4.
+    #[test]
+    fn the_first_order_allowance_by_hand() {
+        let a = first_order_allowance(&[0.5, -0.25, 0.1], &[0.2, 0.4, 1.0]);
+        let want = [0.0, 0.2, 0.4, 0.6];
+        assert!(
+            a.iter().zip(want).all(|(x, w)| (x - w).abs() < 1e-15),
+            "{a:?}"
+        );
+        let r = |n, d| Rational::from_ratio(n, d);
+        let z = [r(1, 1), r(9, 10), r(3, 4)];
+        let v = |x: &[Rational]| Vector::from_vec(x.to_vec());
+        let at_rest: Vec<Vector<Rational>> = z
+            .iter()
+            .map(|zt| v(&[zt.clone(), -zt.clone() * r(2, 1)]))
+            .collect();
+        assert_eq!(twin_steps(&at_rest, &z), [0.0, 0.0]);
+        let twin = [[r(1, 1), r(2, 1)], [r(1, 1), r(4, 1)], [r(2, 1), r(4, 1)]];
+        let moving: Vec<Vector<Rational>> = twin
+            .iter()
+            .zip(&z)
+            .map(|(x, zt)| v(&[x[0].clone() * zt.clone(), x[1].clone() * zt.clone()]))
+            .collect();
+        assert_eq!(twin_steps(&moving, &z), [1.0, 0.25]);
     }
 
     /// The sensitivity run's perturbation, exactly (rationals, 2u = 1/1024): each coordinate is

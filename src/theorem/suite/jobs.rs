@@ -721,4 +721,42 @@ mod tests {
             .collect();
         assert_eq!(exact, want);
     }
+
+    /// The schedule job runs T4 and, where a boundary resolves it, T4-boundary-slip (from 54
+    /// steps at the paper's values, `boundary_slip_unresolvable`'s test): at 20 steps the slip
+    /// is skipped with its reason, at 60 both run; a selection runs only what it names.
+    #[test]
+    fn the_schedule_job_runs_the_slip_only_where_it_can_show() {
+        let mut cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], 60);
+        let job = |steps| Job {
+            arith: Arith::F64,
+            model: ModelName::Rayleigh,
+            subset: Subset::Schedule,
+            steps,
+        };
+        let ids = |cfg: &SuiteConfig, steps| -> Vec<String> {
+            run_job(cfg, job(steps))
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        assert_eq!(ids(&cfg, 60), ["T4", "T4-boundary-slip"]);
+        assert!(short_skips(&cfg, &job(60)).unwrap().is_empty());
+        assert_eq!(ids(&cfg, 20), ["T4"]);
+        let skips = short_skips(&cfg, &job(20)).unwrap();
+        assert_eq!(skips.len(), 1);
+        assert_eq!(skips[0].0, "T4-boundary-slip");
+        assert!(skips[0]
+            .1
+            .starts_with("at 20 steps no boundary resolves the slip"));
+        cfg.claims = Some(vec!["T4-boundary-slip"]);
+        assert_eq!(ids(&cfg, 60), ["T4-boundary-slip"]);
+        cfg.claims = Some(vec!["T4"]);
+        assert_eq!(ids(&cfg, 60), ["T4"]);
+        assert!(
+            short_skips(&cfg, &job(20)).unwrap().is_empty(),
+            "not selected"
+        );
+    }
 }

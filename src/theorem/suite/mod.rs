@@ -394,7 +394,7 @@ mod tests {
         (cfg.lr, cfg.weight_decay, cfg.momentum) = (lr.into(), wd.into(), momentum.into());
         let err = check_parameters(&cfg).unwrap_err().to_string();
         assert!(
-            err.contains("equals (1 - sqrt(momentum))^2, a double root"),
+            err.contains("equals (1 - sqrt(momentum))^2, T2's double root"),
             "{err}"
         );
         cfg.weight_decay = "0.4999999".into();
