@@ -759,4 +759,78 @@ mod tests {
             "not selected"
         );
     }
+
+    /// The exact job at the paper's values: the rational claims in Q, and T2's family in
+    /// Q(√Δ) with Δ = 3924001/400000000 (the 0.0098100025 of the test above, reduced), each
+    /// id once, labelled with its field; a selection without T2 runs nothing there; the
+    /// schedule job has no exact claims. AdamW's exact runs stop at [`ADAM_EXACT_STEPS`].
+    #[test]
+    fn the_exact_job_runs_t2_in_its_quadratic_field() {
+        let mut cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], 6);
+        cfg.claims = Some(vec!["T1", "T2", "T2-smaller-root", "T3-adamw"]);
+        let job = |subset, steps| Job {
+            arith: Arith::Rational,
+            model: ModelName::Rayleigh,
+            subset,
+            steps,
+        };
+        let got: Vec<(String, String, usize)> = run_job(&cfg, job(Subset::All, 6))
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.arith, c.steps))
+            .collect();
+        let q = |id: &str, steps| (id.to_string(), "rational".to_string(), steps);
+        let field = |id: &str| (id.to_string(), "Q(sqrt 3924001)".to_string(), 6);
+        assert_eq!(
+            got,
+            [
+                q("T1", 6),
+                q("T3-adamw", ADAM_EXACT_STEPS),
+                field("T2"),
+                field("T2-smaller-root")
+            ]
+        );
+        cfg.claims = Some(vec!["T1"]);
+        let only_t1 = run_job(&cfg, job(Subset::All, 2)).unwrap();
+        assert_eq!(only_t1.len(), 1);
+        assert!(run_job(&cfg, job(Subset::Schedule, 2)).unwrap().is_empty());
+        // A ladder subset without T2 in the exact job (as a plan could make): no field run.
+        cfg.claims = None;
+        let subset = Subset::Only(&["T1"]);
+        let ids: Vec<String> = run_job(&cfg, job(subset, 2))
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, ["T1"]);
+    }
+
+    /// The AdamW claims run on --adam-lr's step decay, not SGD's --lr: two configurations that
+    /// differ only in --adam-lr give different trajectories.
+    #[test]
+    fn adamw_claims_use_their_own_learning_rate() {
+        let mut cfg = SuiteConfig::paper(vec![ModelName::Rayleigh], 10);
+        cfg.claims = Some(vec!["T3-adamw"]);
+        let series = |cfg: &SuiteConfig| {
+            let c = f64_job_claims(cfg);
+            assert_eq!(c.len(), 1);
+            c[0].series.iter().map(|m| m.to_f64()).collect::<Vec<f64>>()
+        };
+        let base = series(&cfg);
+        cfg.adam.lr = "2e-2".into();
+        assert!(series(&cfg) != base, "--adam-lr changed nothing");
+        cfg.adam.lr = "1e-2".into();
+        cfg.lr = "0.05".into();
+        assert!(series(&cfg) == base, "--lr moved the AdamW claim");
+    }
+
+    fn f64_job_claims(cfg: &SuiteConfig) -> Vec<ClaimResult> {
+        let job = Job {
+            arith: Arith::F64,
+            model: ModelName::Rayleigh,
+            subset: Subset::All,
+            steps: cfg.steps,
+        };
+        run_job(cfg, job).unwrap()
+    }
 }
