@@ -693,6 +693,10 @@ mod tests {
             rayleigh(&only, Subset::All, &[]),
             ["L5", "T1", "T2-zero-buffer", "T4-trajectory", "T3-cosine"]
         );
+        // Each root under its own id: selecting T2 alone runs the larger root only.
+        only.claims = Some(vec!["T2"]);
+        assert_eq!(rayleigh(&only, Subset::All, &[]), ["T2"]);
+        only.claims = Some(picked.to_vec());
         assert_eq!(
             rayleigh(&cfg, Subset::TrainableHead, &[]),
             ["T3-trainable-head"]
@@ -832,5 +836,23 @@ mod tests {
             steps: cfg.steps,
         };
         run_job(cfg, job).unwrap()
+    }
+
+    /// The laws' job runs the measurement each selected law needs and reports only what was
+    /// selected: the SGD law alone, then AdamW's control alone (each on mlp-bn, f64).
+    #[test]
+    fn the_law_job_reports_the_selected_laws() {
+        let mut cfg = SuiteConfig::paper(vec![ModelName::MlpBn], 10);
+        let ids = |cfg: &SuiteConfig| -> Vec<String> {
+            law_job(cfg, ModelName::MlpBn)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect()
+        };
+        cfg.claims = Some(vec!["E1-sgd-angular"]);
+        assert_eq!(ids(&cfg), ["E1-sgd-angular"]);
+        cfg.claims = Some(vec!["E2-adamw-angular-no-beta"]);
+        assert_eq!(ids(&cfg), ["E2-adamw-angular-no-beta"]);
     }
 }

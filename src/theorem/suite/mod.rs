@@ -381,6 +381,13 @@ mod tests {
     fn complex_alpha_and_a_double_root_are_refused() {
         let mut cfg = config(5, 2, vec![ModelName::Rayleigh]);
         assert!(check_parameters(&cfg).is_ok());
+        // γ ∈ [0, 1): plain SGD is valid input, a negative momentum is not.
+        cfg.momentum = "0".into();
+        assert!(check_parameters(&cfg).is_ok(), "plain SGD");
+        cfg.momentum = "-0.1".into();
+        let err = check_parameters(&cfg).unwrap_err().to_string();
+        assert!(err.starts_with("invalid --momentum: -0.1"), "{err}");
+        cfg.momentum = "0.9".into();
         cfg.weight_decay = "0.1".into();
         let err = check_parameters(&cfg).unwrap_err().to_string();
         assert_eq!(
