@@ -4,7 +4,9 @@
 #   1. the 8-step rational companion toy (four regimes)      vs bench/fractions_toy.py
 #   2. the 256-bit companion toy, 20,000 steps (four regimes) vs bench/mpmath_toy.py
 #   3. steps/s at 256 bits, Rayleigh (d = 5) and BN-MLP     vs bench/mpmath_rayleigh.py
-# for the default build (dashu) and the `mpfr` feature (MPFR; needs bash scripts/mpfr.sh).
+# for the default build and the `mpfr` feature (needs bash scripts/mpfr.sh). Up to 512 bits
+# `--arith mp` runs in `Fixed` (src/scalar/fixed.rs) in both builds; the benchmark also times the
+# general tier (dashu-float in the default build, MPFR with the feature), what runs above 512 bits.
 #
 #   bash bench/arith.sh            # ~5 minutes, most of it building
 set -euo pipefail
@@ -43,7 +45,7 @@ echo "rational toy, 8 steps: explr $rational s, fractions $fractions s: $(ratio 
 mp_dashu=$(best target/bench-bin/verify-dashu "${toy[@]}" --arith mp --precision 256 --steps 20000)
 mp_mpfr=$(best target/bench-bin/verify-mpfr "${toy[@]}" --arith mp --precision 256 --steps 20000)
 mpmath=$("$py" bench/mpmath_toy.py --repeat 3 | sed -E 's/.*regimes: ([0-9.]+) s.*/\1/')
-echo "256-bit toy, 20000 steps: explr dashu $mp_dashu s ($(ratio "$mpmath" "$mp_dashu")x), mpfr $mp_mpfr s ($(ratio "$mpmath" "$mp_mpfr")x), mpmath $mpmath s"
+echo "256-bit toy, 20000 steps: explr default build $mp_dashu s ($(ratio "$mpmath" "$mp_dashu")x), mpfr build $mp_mpfr s ($(ratio "$mpmath" "$mp_mpfr")x), mpmath $mpmath s"
 
 mpmath_rayleigh=$("$py" bench/mpmath_rayleigh.py | sed -E 's/.*: ([0-9.]+) steps.*/\1/')
 for tier in "" mpfr; do
@@ -52,7 +54,9 @@ for tier in "" mpfr; do
   out=$(cargo bench --quiet --bench theorem "${features[@]}" -- --noplot 2>/dev/null | grep -E '^mp256|thrpt' || true)
   # criterion's middle throughput estimate, e.g. "138.88 K"
   middle='s/.*\[[0-9.]+ +[KM]?elem\/s +([0-9.]+) +([KM]?)elem\/s.*/\1 \2/'
-  rayleigh=$(echo "$out" | grep -A2 rayleigh | grep thrpt | sed -E "$middle")
-  mlp=$(echo "$out" | grep -A2 mlp | grep thrpt | sed -E "$middle")
-  echo "256-bit steps/s (${tier:-dashu}): Rayleigh $rayleigh (mpmath $mpmath_rayleigh), BN-MLP $mlp"
+  for kind in fixed run; do
+    rayleigh=$(echo "$out" | grep -A2 "${kind}_rayleigh" | grep thrpt | sed -E "$middle")
+    mlp=$(echo "$out" | grep -A2 "${kind}_mlp" | grep thrpt | sed -E "$middle")
+    echo "256-bit steps/s (${tier:-default} build, $kind): Rayleigh $rayleigh (mpmath $mpmath_rayleigh), BN-MLP $mlp"
+  done
 done

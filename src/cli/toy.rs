@@ -332,10 +332,10 @@ pub fn compute(args: &ToyArgs) -> Result<ToyReport> {
         (Arith::F64, ToyLoss::NormalizedQuadratic) => quadratic::<f64>(&args)?,
         (Arith::Mp(bits), ToyLoss::Logistic) => {
             check_mp_cost::<MpRun>(&args, bits)?;
-            with_precision(bits, || logistic::<MpRun>(&args))?
+            crate::with_mp!(bits, T => logistic::<T>(&args))?
         }
         (Arith::Mp(bits), ToyLoss::NormalizedQuadratic) => {
-            with_precision(bits, || quadratic::<MpRun>(&args))?
+            crate::with_mp!(bits, T => quadratic::<T>(&args))?
         }
         (Arith::Interval(bits), ToyLoss::Logistic) => {
             check_mp_cost::<Interval>(&args, bits)?;

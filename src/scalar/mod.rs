@@ -34,6 +34,7 @@ macro_rules! in_place_ref_ops {
 }
 
 mod f64_impl;
+pub mod fixed;
 pub mod interval;
 pub mod magnitude;
 mod mp;
@@ -43,6 +44,7 @@ mod parse;
 pub mod quadratic;
 pub(crate) mod rational;
 
+pub use fixed::Fixed;
 pub use interval::Interval;
 pub use magnitude::Magnitude;
 pub use mp::{with_precision, Mp};
@@ -55,6 +57,31 @@ pub type MpRun = mpfr::Mpfr;
 /// agree to an ulp per operation; see `mpfr`).
 #[cfg(not(feature = "mpfr"))]
 pub type MpRun = Mp;
+
+/// Runs `$body` at `$bits` bits of `--arith mp` with the type `$T` bound to the fastest tier for
+/// that precision: [`Fixed`] with 2, 4 or 8 words up to 128, 256 and 512 bits (no allocation;
+/// correctly rounded like MPFR), [`MpRun`] above.
+#[macro_export]
+macro_rules! with_mp {
+    ($bits:expr, $T:ident => $body:expr) => {{
+        let bits: u32 = $bits;
+        $crate::scalar::with_precision(bits, || {
+            if bits <= 128 {
+                type $T = $crate::scalar::Fixed<2>;
+                $body
+            } else if bits <= 256 {
+                type $T = $crate::scalar::Fixed<4>;
+                $body
+            } else if bits <= 512 {
+                type $T = $crate::scalar::Fixed<8>;
+                $body
+            } else {
+                type $T = $crate::scalar::MpRun;
+                $body
+            }
+        })
+    }};
+}
 pub use parse::parse_rational;
 pub use quadratic::{with_radicand, Quadratic};
 pub use rational::{ratio, Rational};

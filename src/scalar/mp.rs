@@ -59,6 +59,19 @@ impl Mp {
         super::rational::dyadic(repr.significand(), repr.exponent())
     }
 
+    /// m·2^e at the current precision (exact when m has at most that many bits).
+    #[cfg(not(feature = "mpfr"))]
+    pub(crate) fn from_dyadic(m: dashu_int::IBig, e: isize) -> Mp {
+        Mp(at_precision(Inner::from_parts(m, e)))
+    }
+
+    /// (m, e) with value m·2^e.
+    #[cfg(not(feature = "mpfr"))]
+    pub(crate) fn dyadic_parts(&self) -> (dashu_int::IBig, isize) {
+        let repr = self.0.repr();
+        (repr.significand().clone(), repr.exponent())
+    }
+
     /// log₂|x| as f64, finite for every nonzero Mp; −∞ for 0.
     pub fn log2_abs(&self) -> f64 {
         let repr = self.0.repr();

@@ -194,6 +194,35 @@ impl Real for Mpfr {
 }
 
 impl Mpfr {
+    /// m·2^e at the current precision (exact when m has at most that many bits).
+    pub(crate) fn from_dyadic(m: &dashu_int::IBig, e: i64) -> Mpfr {
+        let words = dashu_base::UnsignedAbs::unsigned_abs(m);
+        let mut int = rug::Integer::from_digits(words.as_words(), rug::integer::Order::Lsf);
+        if *m < dashu_int::IBig::ZERO {
+            int = -int;
+        }
+        let mut x = Float::with_val(prec(), int);
+        x <<= i32::try_from(e).unwrap_or(if e < 0 { i32::MIN } else { i32::MAX });
+        Mpfr(x)
+    }
+
+    /// (m, e) with value m·2^e; None for ±∞ and NaN.
+    pub(crate) fn dyadic_parts(&self) -> Option<(dashu_int::IBig, i64)> {
+        if self.0.is_zero() {
+            return Some((dashu_int::IBig::ZERO, 0));
+        }
+        let (int, e) = self.0.to_integer_exp()?;
+        let words = int.to_digits::<u64>(rug::integer::Order::Lsf);
+        let m = dashu_int::IBig::from(dashu_int::UBig::from_words(&words));
+        let m = if int.cmp0() == Ordering::Less { -m } else { m };
+        Some((m, i64::from(e)))
+    }
+
+    /// Not a number.
+    pub(crate) fn nan() -> Mpfr {
+        Mpfr(Float::with_val(prec(), rug::float::Special::Nan))
+    }
+
     /// The exact value as a rational (every binary float is a dyadic rational); None for ±∞
     /// and NaN.
     pub fn to_rational(&self) -> Option<Rational> {

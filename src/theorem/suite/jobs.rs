@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::linalg::Vector;
 use crate::optim::shadow::{t2_root, Boundary, Root};
 use crate::optim::Schedule;
-use crate::scalar::{with_precision, Arith, Field, Interval, Magnitude, MpRun, Real};
+use crate::scalar::{with_precision, Arith, Field, Interval, Magnitude, Real};
 use crate::theorem::claim::{ClaimResult, Expected};
 use crate::theorem::equivalence::{
     boundary_slip_unresolvable, check, skew_size, t1, t1_claim, t2, t2_claim, t2_sutskever,
@@ -420,7 +420,7 @@ fn slip_skip(cfg: &SuiteConfig, job: &Job) -> Result<Option<String>> {
     }
     match job.arith {
         Arith::F64 => why::<f64>(cfg, job.steps),
-        Arith::Mp(bits) => with_precision(bits, || why::<MpRun>(cfg, job.steps)),
+        Arith::Mp(bits) => crate::with_mp!(bits, T => why::<T>(cfg, job.steps)),
         // Exact jobs have no schedule claims; interval jobs no schedule job.
         Arith::Rational | Arith::Interval(_) => Ok(None),
     }
@@ -484,7 +484,7 @@ pub(super) fn run_job(cfg: &SuiteConfig, job: Job) -> Result<Vec<ClaimResult>> {
     let skip: Vec<&str> = skips.iter().map(|(id, _)| *id).collect();
     match job.arith {
         Arith::F64 => real_job::<f64>(cfg, job, &label, &skip),
-        Arith::Mp(bits) => with_precision(bits, || real_job::<MpRun>(cfg, job, &label, &skip)),
+        Arith::Mp(bits) => crate::with_mp!(bits, T => real_job::<T>(cfg, job, &label, &skip)),
         Arith::Rational => rational_job(cfg, job, &skip),
         Arith::Interval(bits) => {
             with_precision(bits, || real_job::<Interval>(cfg, job, &label, &skip))
