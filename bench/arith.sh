@@ -55,8 +55,8 @@ for tier in "" mpfr; do
   # criterion's middle throughput estimate, e.g. "138.88 K"
   middle='s/.*\[[0-9.]+ +[KM]?elem\/s +([0-9.]+) +([KM]?)elem\/s.*/\1 \2/'
   for kind in fixed run; do
-    rayleigh=$(echo "$out" | grep -A2 "${kind}_rayleigh" | grep thrpt | sed -E "$middle")
-    mlp=$(echo "$out" | grep -A2 "${kind}_mlp" | grep thrpt | sed -E "$middle")
+    rayleigh=$(echo "$out" | grep -A1 "${kind}_rayleigh" | grep thrpt | head -1 | sed -E "$middle")
+    mlp=$(echo "$out" | grep -A1 "${kind}_mlp" | grep thrpt | head -1 | sed -E "$middle")
     echo "256-bit steps/s (${tier:-default} build, $kind): Rayleigh $rayleigh (mpmath $mpmath_rayleigh), BN-MLP $mlp"
   done
 done

@@ -318,11 +318,21 @@ impl<const N: usize> Fixed<N> {
         if self.is_zero_value() || other.is_zero_value() {
             return Self::ZERO;
         }
+        // The outer loop skips zero words: a value read from an f64 or a small ratio has one or
+        // two nonzero words, so a product with it costs N word products instead of N².
+        let (a, b) = if self.m[0] == 0 {
+            (&self.m, &other.m)
+        } else {
+            (&other.m, &self.m)
+        };
         let mut prod = [0u64; 2 * MAX_WORDS];
         for i in 0..N {
+            if a[i] == 0 {
+                continue;
+            }
             let mut carry = 0u128;
             for j in 0..N {
-                let t = u128::from(self.m[i]) * u128::from(other.m[j])
+                let t = u128::from(a[i]) * u128::from(b[j])
                     + u128::from(prod[i + j])
                     + carry;
                 prod[i + j] = t as u64;
