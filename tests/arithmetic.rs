@@ -220,6 +220,15 @@ fn fixed_value<const N: usize>(a: (i64, i64, i64)) -> explr::scalar::Fixed<N> {
     explr::scalar::Fixed::<N>::from_ratio(a.0, a.1) * two.powi(a.2)
 }
 
+/// Whether the dyadic rational r has at most `bits` significant bits (a p-bit float's value).
+fn fits(r: &Rational, bits: u32) -> bool {
+    let n = dashu_base::UnsignedAbs::unsigned_abs(r.numerator());
+    match n.trailing_zeros() {
+        None => true,
+        Some(tz) => dashu_base::BitTest::bit_len(&(n >> tz)) <= bits as usize,
+    }
+}
+
 fn check_fixed<const N: usize>(
     a: (i64, i64, i64),
     b: (i64, i64, i64),
@@ -248,9 +257,13 @@ fn check_fixed<const N: usize>(
                 b,
                 bits
             );
+            // Rounded to p bits, not merely close: a result carrying more bits would pass the
+            // bound above.
+            prop_assert!(fits(&got, bits), "{} has more than {} bits", what, bits);
         }
         // √: the rounded root r satisfies (r ± ulp/2)² bracketing x.
         let s = x.abs().sqrt().to_rational().unwrap();
+        prop_assert!(fits(&s, bits), "sqrt has more than {} bits", bits);
         let target = rx.abs();
         let half_ulp = s.clone() * explr::optim::shadow::pow2::<Rational>(-i64::from(bits));
         prop_assert!((s.clone() - half_ulp.clone()).square() <= target);

@@ -38,8 +38,8 @@ pub struct TheoremArgs {
     /// Steps of the precision ladder on the nets: a number or `all` (the whole run); either
     /// also climbs the ladder for T3-step on every net (mlp-bn, mlp-ln, mlp-gn, conv-bn,
     /// conv-in). Default: 50 steps of T3-step on mlp-bn and 80 of T1 on mlp-gn, what fits the
-    /// default suite's time. `all` at 1000 steps: ~8 min on 2 cores with dashu-float, ~90 s with
-    /// `--features mpfr` (measured; README, "Precision ladder").
+    /// default suite's time. `all` at 1000 steps: ~50 s on 2 cores, in either build (measured;
+    /// README, "Precision ladder" and "Arithmetic").
     #[arg(long)]
     pub ladder_steps: Option<String>,
     /// Momentum convention of the runs.

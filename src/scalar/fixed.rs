@@ -332,9 +332,7 @@ impl<const N: usize> Fixed<N> {
             }
             let mut carry = 0u128;
             for j in 0..N {
-                let t = u128::from(a[i]) * u128::from(b[j])
-                    + u128::from(prod[i + j])
-                    + carry;
+                let t = u128::from(a[i]) * u128::from(b[j]) + u128::from(prod[i + j]) + carry;
                 prod[i + j] = t as u64;
                 carry = t >> 64;
             }
@@ -1044,6 +1042,59 @@ mod tests {
                 ratio(1, 1) + crate::optim::shadow::pow2::<Rational>(-126)
             );
         });
+    }
+
+    /// Rounding up an all-ones significand carries out of it: the result is the next power of
+    /// two, with the exponent one higher — at a full width (128 bits in 2 words, 256 in 4) and
+    /// below it (100 bits), from a rational and from a sum; products next to a power of two
+    /// round to the right side of it.
+    #[test]
+    fn rounding_carries_into_the_exponent() {
+        let pow2 = crate::optim::shadow::pow2::<Rational>;
+        for (bits, n) in [(128u32, 2usize), (100, 2), (256, 4)] {
+            with_precision(bits, || {
+                let b = i64::from(bits);
+                let check = |x: Fixed<2>, y: Fixed<4>, want: Rational, what: &str| {
+                    let got = if n == 2 {
+                        x.to_rational()
+                    } else {
+                        y.to_rational()
+                    };
+                    assert_eq!(got, Some(want), "{what} at {bits}");
+                };
+                // 1 − 2^(−p−2) lies within a quarter ulp of 1.
+                let v = pow2(0) - pow2(-b - 2);
+                check(
+                    Fixed::from_rational(&v),
+                    Fixed::from_rational(&v),
+                    pow2(0),
+                    "1 - tiny",
+                );
+                let v = pow2(1) - pow2(-b - 1);
+                check(
+                    Fixed::from_rational(&v),
+                    Fixed::from_rational(&v),
+                    pow2(1),
+                    "2 - tiny",
+                );
+                // (1 − 2^(−p)) + 3·2^(−p−2): above the midpoint between 1 − 2^(−p) and 1.
+                let (a, t) = (pow2(0) - pow2(-b), pow2(-b - 2) * Rational::from(3));
+                let sum2 = Fixed::<2>::from_rational(&a) + Fixed::from_rational(&t);
+                let sum4 = Fixed::<4>::from_rational(&a) + Fixed::from_rational(&t);
+                check(sum2, sum4, pow2(0), "sum");
+                // (1 − 2^(−p))·(1 + 2^(1−p)) = 1 + 2^(−p) − 2^(1−2p): just below the midpoint
+                // between 1 and 1 + 2^(1−p), so it rounds down to 1.
+                let (c, d) = (pow2(0) - pow2(-b), pow2(0) + pow2(1 - b));
+                let want = pow2(0);
+                let p2 = Fixed::<2>::from_rational(&c) * Fixed::from_rational(&d);
+                let p4 = Fixed::<4>::from_rational(&c) * Fixed::from_rational(&d);
+                check(p2, p4, want, "product");
+                // (1 − 2^(−p))² = 1 − 2^(1−p) + 2^(−2p): a quarter of an ulp above 1 − 2^(1−p).
+                let sq2 = Fixed::<2>::from_rational(&c).square();
+                let sq4 = Fixed::<4>::from_rational(&c).square();
+                check(sq2, sq4, pow2(0) - pow2(1 - b), "square");
+            });
+        }
     }
 
     /// √ is correctly rounded (checked by squaring the bracketing neighbours exactly), NaN
