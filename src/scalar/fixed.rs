@@ -127,21 +127,34 @@ impl<const N: usize> Fixed<N> {
     /// word and `tail` whether anything below that is nonzero, to p bits, to nearest, ties to
     /// even.
     #[inline(always)]
-    fn finish(neg: bool, mut m: [u64; N], mut e: i64, half: bool, tail: bool) -> Self {
+    fn finish(neg: bool, mut m: [u64; N], e: i64, half: bool, tail: bool) -> Self {
         if Self::bits() < 64 * N as i64 {
             return Self::finish_short(neg, m, e, half, tail);
         }
         // Constant indices only, so that `m` stays in registers.
+        let mut carry = false;
         if half && (tail || m[0] & 1 == 1) {
-            let mut carry = true;
+            carry = true;
             for word in m.iter_mut() {
                 (*word, carry) = word.overflowing_add(u64::from(carry));
             }
-            if carry {
-                m = [0; N];
-                m[N - 1] = 1 << 63;
-                e += 1;
-            }
+        }
+        Self::assemble(neg, m, e, carry)
+    }
+
+    /// The value with significand `m`, or — when rounding up carried out of `m` (it was all
+    /// ones) — the next power of two: 2^(64N−1) with the exponent one higher.
+    #[inline(always)]
+    fn assemble(neg: bool, m: [u64; N], e: i64, carried: bool) -> Self {
+        if carried {
+            let mut top = [0; N];
+            top[N - 1] = 1 << 63;
+            return Fixed {
+                m: top,
+                e: e + 1,
+                neg,
+                nan: false,
+            };
         }
         Fixed {
             m,
@@ -153,7 +166,7 @@ impl<const N: usize> Fixed<N> {
 
     /// [`Fixed::finish`] at a precision p below 64·N bits: the last 64·N − p bits go too.
     #[inline(never)]
-    fn finish_short(neg: bool, mut m: [u64; N], mut e: i64, half: bool, tail: bool) -> Self {
+    fn finish_short(neg: bool, mut m: [u64; N], e: i64, half: bool, tail: bool) -> Self {
         let dropped = (64 * N as i64 - Self::bits()) as usize;
         let r = dropped - 1;
         let cut = bit(&m, r);
@@ -166,9 +179,10 @@ impl<const N: usize> Fixed<N> {
                 *word &= !((1u64 << (dropped - lo)) - 1);
             }
         }
+        let mut carry = false;
         if cut && (rest || bit(&m, dropped)) {
             // One unit in the last kept place.
-            let mut carry = true;
+            carry = true;
             let mut k = dropped / 64;
             let mut add = 1u64 << (dropped % 64);
             while carry && k < N {
@@ -176,18 +190,8 @@ impl<const N: usize> Fixed<N> {
                 add = 1;
                 k += 1;
             }
-            if carry {
-                m = [0; N];
-                m[N - 1] = 1 << 63;
-                e += 1;
-            }
         }
-        Fixed {
-            m,
-            e,
-            neg,
-            nan: false,
-        }
+        Self::assemble(neg, m, e, carry)
     }
 
     /// |self| against |other| (neither NaN).
@@ -973,14 +977,8 @@ mod tests {
 
     /// |x − exact| ≤ 2^(−p) |exact| (half an ulp: correct rounding), compared in rationals.
     fn correctly_rounded(x: &Rational, exact: &Rational, bits: u32) -> bool {
-        let err = x - exact;
-        let err = if err < Rational::ZERO { -err } else { err };
-        let size = if *exact < Rational::ZERO {
-            -exact.clone()
-        } else {
-            exact.clone()
-        };
-        err <= crate::optim::shadow::pow2::<Rational>(-i64::from(bits)) * size
+        let u = crate::optim::shadow::pow2::<Rational>(-i64::from(bits));
+        crate::scalar::rational::within_relative(x, exact, &u)
     }
 
     fn check<const N: usize>(bits: u32) {
@@ -1170,15 +1168,11 @@ mod tests {
                 });
                 for (got, want, what) in cases {
                     let got = got.to_rational().unwrap();
-                    let err = &got - &want;
-                    let err = if err < Rational::ZERO { -err } else { err };
-                    let size = if want < Rational::ZERO {
-                        -want.clone()
-                    } else {
-                        want.clone()
-                    };
                     let ulp = crate::optim::shadow::pow2::<Rational>(1 - i64::from(bits));
-                    assert!(err <= ulp * size, "{what}({n}/{d}) at {bits} bits");
+                    assert!(
+                        crate::scalar::rational::within_relative(&got, &want, &ulp),
+                        "{what}({n}/{d}) at {bits} bits"
+                    );
                 }
             }
         }

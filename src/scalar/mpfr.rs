@@ -240,17 +240,7 @@ mod tests {
     use super::*;
     use crate::scalar::{ratio, with_precision, Mp};
 
-    /// |x − exact| ≤ bound·|exact|, compared exactly in rationals.
-    fn within(x: &Rational, exact: &Rational, bound: &Rational) -> bool {
-        let err = x - exact;
-        let err = if err < Rational::ZERO { -err } else { err };
-        let size = if *exact < Rational::ZERO {
-            -exact.clone()
-        } else {
-            exact.clone()
-        };
-        err <= bound * &size
-    }
+    use crate::scalar::rational::within_relative as within;
 
     /// Sums, differences, products and quotients against the exact rational result of the same
     /// operands: MPFR is within half an ulp (u = 2⁻ᵖ relative: correct rounding), and so is

@@ -24,6 +24,19 @@ pub fn dyadic(significand: &IBig, exponent: isize) -> Rational {
     Rational::from(significand.clone()) * crate::optim::shadow::pow2::<Rational>(exponent as i64)
 }
 
+/// |x − exact| ≤ bound·|exact|, compared exactly (the float tiers' rounding tests).
+#[cfg(test)]
+pub(crate) fn within_relative(x: &Rational, exact: &Rational, bound: &Rational) -> bool {
+    let err = x - exact;
+    let err = if err < Rational::ZERO { -err } else { err };
+    let size = if *exact < Rational::ZERO {
+        -exact.clone()
+    } else {
+        exact.clone()
+    };
+    err <= bound * &size
+}
+
 /// Bits of numerator plus denominator: the size an exact run's budget counts.
 pub fn size_bits(r: &Rational) -> u64 {
     (r.numerator().unsigned_abs().bit_len() + r.denominator().bit_len()) as u64
