@@ -665,7 +665,9 @@ impl<const N: usize> Field for Fixed<N> {
         let top = (self.m[N - 1] | u64::from(sticky)) as f64;
         // value ≈ top · 2^(e − 64); top ∈ [2^63, 2^64], so the result's exponent is about e.
         let scale = self.e - 64;
-        let magnitude = if (-1000..=1000).contains(&self.e) {
+        // 2^(e − 64) must itself be a normal f64 for the product to be exact (powi of a large
+        // negative exponent is 1/2^n, which overflows to 1/∞ = 0 below 2^−1022).
+        let magnitude = if (-958..=1000).contains(&self.e) {
             top * 2f64.powi(scale as i32)
         } else if self.e > 1024 {
             f64::INFINITY
@@ -1126,6 +1128,27 @@ mod tests {
                 0.1f64.to_bits()
             );
             assert!((Fixed::<4>::from_int(2).exp().to_f64() - 2f64.exp()).abs() < 1e-15);
+        });
+    }
+
+    /// to_f64 near the bottom of f64's range: 4.67e-302 (found by the MPFR comparison: the
+    /// scale 2^(e−64) underflowed to 0), the smallest normal and a subnormal read back exactly.
+    #[test]
+    fn to_f64_near_the_bottom_of_the_range() {
+        with_precision(128, || {
+            for x in [
+                4.669_040_101_587_625e-302,
+                f64::MIN_POSITIVE,
+                2f64.powi(-1060),
+                1e300,
+            ] {
+                assert_eq!(
+                    Fixed::<2>::from_f64(x).to_f64().to_bits(),
+                    x.to_bits(),
+                    "{x:e}"
+                );
+                assert_eq!(Fixed::<2>::from_f64(-x).to_f64().to_bits(), (-x).to_bits());
+            }
         });
     }
 
