@@ -129,15 +129,29 @@ fn ladder_shrinks_with_precision() {
     assert!(row.discrepancies[2] < row.discrepancies[1].times(1e-30));
 }
 
-/// `--ladder-steps` climbs the ladder for T3-step on every net it is given, chaotic ones included,
-/// over the whole run: each rung resolves it and cuts the discrepancy by the precision gain,
-/// and the injected violation fails at every rung. Without it, mlp-ln and conv-in have no ladder.
+/// T3-step climbs the ladder on every net it is given, chaotic ones included, over the whole run:
+/// by default at f64 and the lowest rung, with `--ladder-steps` at every rung; each rung resolves
+/// the run and cuts the discrepancy by the precision gain, and the injected violation fails at
+/// every rung.
 #[test]
 fn ladder_steps_climb_every_net_over_the_whole_run() {
     let mut cfg = config(vec![ModelName::MlpLn, ModelName::ConvIn], None, 30);
     cfg.claims = Some(select("T3-step,T3-step-skewed").unwrap());
     let plain = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
-    assert!(plain.ladder.is_empty(), "{:?}", plain.ladder);
+    assert!(plain.all_as_expected);
+    assert_eq!(plain.ladder.len(), 2, "{:?}", plain.ladder);
+    for row in &plain.ladder {
+        assert_eq!((row.id.as_str(), row.steps), ("T3-step", 30));
+        assert_eq!(row.arith, ["f64", "mp128"]);
+        assert!(row.shrinks, "{}: {:?}", row.model, row.discrepancies);
+    }
+    let skewed_at_128 = plain
+        .claims
+        .iter()
+        .filter(|c| c.id == "T3-step-skewed" && c.arith == "mp128")
+        .collect::<Vec<_>>();
+    assert_eq!(skewed_at_128.len(), 2);
+    assert!(skewed_at_128.iter().all(|c| !c.holds));
     cfg.ladder_steps = Some(usize::MAX);
     let report = run_suite(&cfg, 2, |_, _| Ok(())).unwrap();
     assert!(report.all_as_expected);

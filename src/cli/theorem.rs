@@ -35,11 +35,12 @@ pub struct TheoremArgs {
     /// Bits of the mp ladder (comma separated); with --arith mp, the precisions to run.
     #[arg(long, default_value = "128,256,512")]
     pub precision: String,
-    /// Steps of the precision ladder on the nets: a number or `all` (the whole run); either
-    /// also climbs the ladder for T3-step on every net (mlp-bn, mlp-ln, mlp-gn, conv-bn,
-    /// conv-in). Default: 50 steps of T3-step on mlp-bn and 80 of T1 on mlp-gn, what fits the
-    /// default suite's time. `all` at 1000 steps: ~50 s on 2 cores, in either build (measured;
-    /// README, "Precision ladder" and "Arithmetic").
+    /// Steps of the precision ladder on the nets at every rung of --precision: a number or
+    /// `all` (the whole run). Default: T3-step over the whole run on every net (mlp-bn, mlp-ln,
+    /// mlp-gn, conv-bn, conv-in) at f64 and the lowest rung only, and T1 on mlp-gn over 80
+    /// steps at every rung, what fits the default suite's time (~19 s on 2 cores). `all` at 1000
+    /// steps: ~50 s on 2 cores for the nets alone, in either build (measured; README,
+    /// "Precision ladder" and "Arithmetic").
     #[arg(long)]
     pub ladder_steps: Option<String>,
     /// Momentum convention of the runs.

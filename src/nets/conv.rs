@@ -28,30 +28,57 @@ pub struct ConvNet<T> {
     channels: (usize, usize),
     norm: NormKind,
     frozen_v: Vec<T>,
+    /// [`tap_table`] of `side`.
+    taps: Vec<Vec<(usize, usize)>>,
 }
 
-/// z[n][co][p] = Σ_{ci,dy,dx} k[co][ci][dy][dx] · x[n][ci][p + (dy−1, dx−1)].
-fn conv<T: Real>(x: &[T], k: &[T], n: usize, cin: usize, cout: usize, side: usize) -> Vec<T> {
-    let area = side * side;
+/// The valid taps of a 3×3 kernel with zero padding 1 on a `side`×`side` image: for each output
+/// position (row-major), the pairs (tap dy·3 + dx, input position) whose input lies inside the
+/// image, in the order dy, dx. Built once per net, so that the loops below neither test bounds
+/// nor visit the padding.
+fn tap_table(side: usize) -> Vec<Vec<(usize, usize)>> {
+    let mut table = Vec::with_capacity(side * side);
+    for y in 0..side {
+        for x in 0..side {
+            let mut taps = Vec::with_capacity(9);
+            for dy in 0..3 {
+                for dx in 0..3 {
+                    let (yy, xc) = (y + dy, x + dx);
+                    if (1..=side).contains(&yy) && (1..=side).contains(&xc) {
+                        taps.push((dy * 3 + dx, (yy - 1) * side + (xc - 1)));
+                    }
+                }
+            }
+            table.push(taps);
+        }
+    }
+    table
+}
+
+/// The shape of one convolution: samples, input and output channels, positions per channel.
+#[derive(Clone, Copy)]
+struct Shape {
+    n: usize,
+    cin: usize,
+    cout: usize,
+    area: usize,
+}
+
+/// z[n][co][p] = Σ_{ci,dy,dx} k[co][ci][dy][dx] · x[n][ci][p + (dy−1, dx−1)], summed in the
+/// order ci, dy, dx.
+fn conv<T: Real>(x: &[T], k: &[T], shape: Shape, taps: &[Vec<(usize, usize)>]) -> Vec<T> {
+    let Shape { n, cin, cout, area } = shape;
     let mut z = vec![T::zero(); n * cout * area];
     for s in 0..n {
         for co in 0..cout {
-            for y in 0..side {
-                for xx in 0..side {
-                    let mut acc = T::zero();
-                    for ci in 0..cin {
-                        for dy in 0..3 {
-                            for dx in 0..3 {
-                                let (yy, xc) = (y + dy, xx + dx);
-                                if yy < 1 || xc < 1 || yy > side || xc > side {
-                                    continue;
-                                }
-                                let input = &x[(s * cin + ci) * area + (yy - 1) * side + (xc - 1)];
-                                acc.add_product(&k[((co * cin + ci) * 3 + dy) * 3 + dx], input);
-                            }
-                        }
+            let out = &mut z[(s * cout + co) * area..][..area];
+            for (acc, position) in out.iter_mut().zip(taps) {
+                for ci in 0..cin {
+                    let kernel = &k[(co * cin + ci) * 9..][..9];
+                    let input = &x[(s * cin + ci) * area..][..area];
+                    for &(t, i) in position {
+                        acc.add_product(&kernel[t], &input[i]);
                     }
-                    z[(s * cout + co) * area + y * side + xx] = acc;
                 }
             }
         }
@@ -59,36 +86,36 @@ fn conv<T: Real>(x: &[T], k: &[T], n: usize, cin: usize, cout: usize, side: usiz
     z
 }
 
-/// (∂L/∂k, ∂L/∂x) of [`conv`] from ∂L/∂z.
+/// (∂L/∂k, ∂L/∂x) of [`conv`] from ∂L/∂z; ∂L/∂x only when `input_gradient` (the first layer's
+/// input is the data). Each entry accumulates its terms in the order (sample, output channel,
+/// position, tap).
 fn conv_backward<T: Real>(
     dz: &[T],
     x: &[T],
     k: &[T],
-    n: usize,
-    cin: usize,
-    cout: usize,
-    side: usize,
+    shape: Shape,
+    taps: &[Vec<(usize, usize)>],
+    input_gradient: bool,
 ) -> (Vec<T>, Vec<T>) {
-    let area = side * side;
+    let Shape { n, cin, cout, area } = shape;
     let mut dk = vec![T::zero(); cout * cin * 9];
-    let mut dx = vec![T::zero(); n * cin * area];
+    let mut dx = if input_gradient {
+        vec![T::zero(); n * cin * area]
+    } else {
+        Vec::new()
+    };
     for s in 0..n {
         for co in 0..cout {
-            for y in 0..side {
-                for xx in 0..side {
-                    let g = &dz[(s * cout + co) * area + y * side + xx];
-                    for ci in 0..cin {
-                        for dy in 0..3 {
-                            for dxk in 0..3 {
-                                let (yy, xc) = (y + dy, xx + dxk);
-                                if yy < 1 || xc < 1 || yy > side || xc > side {
-                                    continue;
-                                }
-                                let xi = (s * cin + ci) * area + (yy - 1) * side + (xc - 1);
-                                let ki = ((co * cin + ci) * 3 + dy) * 3 + dxk;
-                                dk[ki].add_product(g, &x[xi]);
-                                dx[xi].add_product(g, &k[ki]);
-                            }
+            let grads = &dz[(s * cout + co) * area..][..area];
+            for (g, position) in grads.iter().zip(taps) {
+                for ci in 0..cin {
+                    let kb = (co * cin + ci) * 9;
+                    let xb = (s * cin + ci) * area;
+                    let input = &x[xb..][..area];
+                    for &(t, i) in position {
+                        dk[kb + t].add_product(g, &input[i]);
+                        if input_gradient {
+                            dx[xb + i].add_product(g, &k[kb + t]);
                         }
                     }
                 }
@@ -114,6 +141,7 @@ impl<T: Real> ConvNet<T> {
             channels,
             norm,
             frozen_v,
+            taps: tap_table(side),
         }
     }
 
@@ -149,7 +177,19 @@ impl<T: Real> ConvNet<T> {
             .iter()
             .flat_map(|&i| self.inputs[i].iter().cloned())
             .collect();
-        let z1 = conv(&x, k1, n, 1, c1, side);
+        let shape1 = Shape {
+            n,
+            cin: 1,
+            cout: c1,
+            area,
+        };
+        let shape2 = Shape {
+            n,
+            cin: c1,
+            cout: c2,
+            area,
+        };
+        let z1 = conv(&x, k1, shape1, &self.taps);
         // Operands by reference and one zero for the ReLU tests: at a few hundred bits a copy
         // or a fresh zero costs an allocation, more than the comparison.
         let zero = T::zero();
@@ -159,7 +199,7 @@ impl<T: Real> ConvNet<T> {
             .iter()
             .map(|v| if *v > zero { v.clone() } else { zero.clone() })
             .collect();
-        let z2 = conv(&a1, k2, n, c1, c2, side);
+        let z2 = conv(&a1, k2, shape2, &self.taps);
         let cache2 = norm_forward(&z2, (n, c2, area), self.norm);
         let h2 = cache2.h();
         let positions = T::from_int(area as i64);
@@ -194,14 +234,14 @@ impl<T: Real> ConvNet<T> {
             })
             .collect();
         let dz2 = norm_backward(&dh2, &cache2);
-        let (dk2, da1) = conv_backward(&dz2, &a1, k2, n, c1, c2, side);
+        let (dk2, da1) = conv_backward(&dz2, &a1, k2, shape2, &self.taps, true);
         let dh1: Vec<T> = da1
             .iter()
             .zip(h1)
             .map(|(d, h)| if *h > zero { d.clone() } else { zero.clone() })
             .collect();
         let dz1 = norm_backward(&dh1, &cache1);
-        let (dk1, _) = conv_backward(&dz1, &x, k1, n, 1, c1, side);
+        let (dk1, _) = conv_backward(&dz1, &x, k1, shape1, &self.taps, false);
         (loss, Vector::from_vec(dk1.into_iter().chain(dk2).collect()))
     }
 }

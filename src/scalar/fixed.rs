@@ -20,6 +20,7 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use dashu_base::{BitTest, DivRem, SquareRootRem, UnsignedAbs};
 use dashu_int::{IBig, UBig};
+use num_modular::Normalized2by1Divisor;
 
 use super::mp::precision;
 use super::{Field, Magnitude, MpRun, Rational, Real};
@@ -54,6 +55,75 @@ fn any_below(w: &[u64], i: usize) -> bool {
     let (q, r) = (i / 64, i % 64);
     w[..q.min(w.len())].iter().any(|&x| x != 0)
         || (r > 0 && w.get(q).is_some_and(|&x| x & ((1u64 << r) - 1) != 0))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How often [`long_division`] added the divisor back (its rarest path), for the tests.
+    static ADD_BACKS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Knuth's algorithm D (TAOCP vol. 2, 4.3.1) on 64-bit digits, without allocation:
+/// `q` ← ⌊u · 2^(64·(q.len() − 1)) / v⌋ for a normalized divisor `v` (top bit of its last word
+/// set) and `u` of the same length with `q.len() = u.len() + 2`; returns whether the remainder is
+/// nonzero. Words are least significant first.
+fn long_division(u: &[u64], v: &[u64], q: &mut [u64]) -> bool {
+    let n = v.len();
+    debug_assert!(u.len() == n && q.len() == n + 2 && v[n - 1] >> 63 == 1);
+    // The dividend u · 2^(64(n+1)): n + 1 zero words below u, and the extra top word of
+    // algorithm D.
+    let m = n + 1;
+    let mut un = [0u64; 2 * MAX_WORDS + 2];
+    un[m..m + n].copy_from_slice(u);
+    let b = 1u128 << 64;
+    let top = u128::from(v[n - 1]);
+    let divisor = Normalized2by1Divisor::<u64>::new(v[n - 1]);
+    for j in (0..=m).rev() {
+        // Estimate the quotient digit from the top two words and correct it with the third
+        // (at most two corrections; then at most one add-back below). The partial remainder
+        // is below v, so un[j + n] ≤ v[n − 1]; at equality ⌊num/top⌋ ≥ b and the estimate
+        // starts from b − 1, with remainder num − (b − 1)·top.
+        let (mut qhat, mut rhat) = if un[j + n] >= v[n - 1] {
+            (b - 1, u128::from(un[j + n - 1]) + top)
+        } else {
+            let num = (u128::from(un[j + n]) << 64) | u128::from(un[j + n - 1]);
+            let (q, r) = divisor.div_rem_2by1(num);
+            (u128::from(q), u128::from(r))
+        };
+        while rhat < b
+            && n >= 2
+            && qhat * u128::from(v[n - 2]) > ((rhat << 64) | u128::from(un[j + n - 2]))
+        {
+            qhat -= 1;
+            rhat += top;
+        }
+        // un[j..=j+n] −= qhat · v.
+        let mut k: i128 = 0;
+        for i in 0..n {
+            let p = qhat * u128::from(v[i]);
+            let t = i128::from(un[i + j]) - k - i128::from(p as u64);
+            un[i + j] = t as u64;
+            k = (p >> 64) as i128 - (t >> 64);
+        }
+        let t = i128::from(un[j + n]) - k;
+        un[j + n] = t as u64;
+        let mut digit = qhat as u64;
+        if t < 0 {
+            // qhat was one too large: add v back.
+            #[cfg(test)]
+            ADD_BACKS.with(|c| c.set(c.get() + 1));
+            digit = digit.wrapping_sub(1);
+            let mut carry = 0u128;
+            for i in 0..n {
+                let s = u128::from(un[i + j]) + u128::from(v[i]) + carry;
+                un[i + j] = s as u64;
+                carry = s >> 64;
+            }
+            un[j + n] = un[j + n].wrapping_add(carry as u64);
+        }
+        q[j] = digit;
+    }
+    un[..n].iter().any(|&x| x != 0)
 }
 
 impl<const N: usize> Fixed<N> {
@@ -383,11 +453,15 @@ impl<const N: usize> Fixed<N> {
         if self.is_zero_value() {
             return Self::ZERO;
         }
-        Self::from_ratio_of(
+        // q = ⌊M_self · 2^(64(N+1)) / M_other⌋ has at least 64N + 64 ≥ p + 2 bits (both
+        // significands are normalized), so with the remainder's sticky bit it rounds correctly.
+        let mut q = [0u64; MAX_WORDS + 2];
+        let sticky = long_division(&self.m, &other.m, &mut q[..N + 2]);
+        Self::round(
             self.neg ^ other.neg,
-            &UBig::from_words(&self.m),
-            &UBig::from_words(&other.m),
-            self.e - other.e,
+            &q[..N + 2],
+            self.e - other.e - 64 * (N as i64 + 1),
+            sticky,
         )
     }
 
@@ -412,18 +486,35 @@ impl<const N: usize> Fixed<N> {
         if self.nan || self.is_zero_value() {
             return *self;
         }
-        // Two extra low words give the quotient at least 64·N + 64 bits before rounding.
-        let mut q = [0u64; MAX_WORDS + 2];
-        let mut rem = 0u128;
-        for k in (0..N + 2).rev() {
-            let word = if k >= 2 { self.m[k - 2] } else { 0 };
-            let cur = (rem << 64) | u128::from(word);
-            q[k] = (cur / u128::from(d)) as u64;
-            rem = cur % u128::from(d);
+        // ⌊A/d⌋ = ⌊(A·2^s)/(d·2^s)⌋ with d·2^s normalized, A = m·2^128: two extra low words give
+        // the quotient at least 64·N + 64 bits before rounding, one extra high word takes the
+        // shift.
+        let s = d.leading_zeros();
+        let divisor = Normalized2by1Divisor::<u64>::new(d << s);
+        let mut a = [0u64; MAX_WORDS + 3];
+        let word = |i: usize| {
+            if (2..N + 2).contains(&i) {
+                self.m[i - 2]
+            } else {
+                0
+            }
+        };
+        for (k, ak) in a.iter_mut().enumerate().take(N + 3) {
+            let below = if k >= 1 { word(k - 1) } else { 0 };
+            *ak = if s == 0 {
+                word(k)
+            } else {
+                (word(k) << s) | (below >> (64 - s))
+            };
+        }
+        let mut q = [0u64; MAX_WORDS + 3];
+        let mut rem = 0u64;
+        for k in (0..N + 3).rev() {
+            (q[k], rem) = divisor.div_rem_2by1((u128::from(rem) << 64) | u128::from(a[k]));
         }
         Self::round(
             self.neg,
-            &q[..N + 2],
+            &q[..N + 3],
             self.e - 64 * N as i64 - 128,
             rem != 0,
         )
@@ -999,6 +1090,12 @@ mod tests {
                     let (a, b) = (Fixed::<N>::from_ratio(n, d), Fixed::<N>::from_ratio(n2, d2));
                     let (x, y) = (a.to_rational().unwrap(), b.to_rational().unwrap());
                     assert!(correctly_rounded(&x, &ratio(n, d), bits), "{n}/{d}");
+                    // The word divisor of the transcendentals' series, normalized or not.
+                    for k in [1, 2, 3, 7, 10, (1 << 40) + 1, (1 << 63) + 5, u64::MAX] {
+                        let got = a.div_small(k).to_rational().unwrap();
+                        let exact = &x / Rational::from(dashu_int::IBig::from(k));
+                        assert!(correctly_rounded(&got, &exact, bits), "{n}/{d} / {k}");
+                    }
                     for (got, exact, what) in [
                         (a + b, &x + &y, "+"),
                         (a - b, &x - &y, "-"),
@@ -1014,6 +1111,51 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// Algorithm D against dashu-int's division on words drawn from the edges (0, 1, 2⁶³ − 1,
+    /// 2⁶³, 2⁶⁴ − 1) and a seeded stream: such digits make the quotient estimate too large, so
+    /// the rare add-back runs (counted: it must occur), and some remainders are exactly 0.
+    #[test]
+    fn long_division_matches_dashu() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        let edges = [
+            0,
+            1,
+            (1 << 63) - 1,
+            1 << 63,
+            u64::MAX,
+            0x8000_0000_0000_0001,
+        ];
+        let mut exact_count = 0;
+        let addbacks_before = ADD_BACKS.with(|c| c.get());
+        for n in 1..=MAX_WORDS {
+            for _ in 0..3000 {
+                let word = |rng: &mut rand_chacha::ChaCha8Rng| {
+                    if rng.random_bool(0.6) {
+                        edges[rng.random_range(0..edges.len())]
+                    } else {
+                        rng.random()
+                    }
+                };
+                let u: Vec<u64> = (0..n).map(|_| word(&mut rng)).collect();
+                let mut v: Vec<u64> = (0..n).map(|_| word(&mut rng)).collect();
+                v[n - 1] |= 1 << 63;
+                let mut q = vec![0u64; n + 2];
+                let sticky = long_division(&u, &v, &mut q);
+                let (want, rem) =
+                    (UBig::from_words(&u) << (64 * (n + 1))).div_rem(UBig::from_words(&v));
+                assert_eq!(UBig::from_words(&q), want, "u {u:x?} v {v:x?}");
+                assert_eq!(sticky, !rem.is_zero(), "u {u:x?} v {v:x?}");
+                exact_count += usize::from(!sticky);
+            }
+        }
+        let addbacks = ADD_BACKS.with(|c| c.get()) - addbacks_before;
+        assert!(
+            exact_count > 0 && addbacks > 0,
+            "{exact_count} exact, {addbacks} add-backs"
+        );
     }
 
     /// Sums, differences, products and quotients of every pair are within half an ulp of the

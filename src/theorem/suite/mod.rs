@@ -64,8 +64,9 @@ pub struct SuiteConfig {
     pub arithmetics: Option<Vec<Arith>>,
     /// Precisions of the ladder in the default mix.
     pub ladder: Vec<u32>,
-    /// `--ladder-steps`: the nets' ladder over this many steps (`usize::MAX`: the whole run),
-    /// with T3-step on every net; None = [`plan::LADDER`]'s caps.
+    /// `--ladder-steps`: the nets' ladder over this many steps (`usize::MAX`: the whole run) at
+    /// every rung; None = [`plan::LADDER`]'s caps, and T3-step on every net over the whole run at
+    /// the lowest rung.
     pub ladder_steps: Option<usize>,
 }
 
