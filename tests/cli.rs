@@ -363,3 +363,31 @@ fn interval_toy_stops_where_its_enclosures_cannot_decide() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// A ladder whose finest rung cannot resolve the run says so and asks for more precision (exit 1:
+/// the check asked for was not made), instead of reporting that the discrepancy does not
+/// shrink; 128 bits resolve the same run. (mlp-ln, T3-step, 1000 steps: f64 resolves 311 steps
+/// and 64 bits 415, measured; 128 bits all 1000.)
+#[test]
+fn an_unresolved_ladder_asks_for_more_precision() {
+    let base = [
+        "theorem",
+        "--no-plots",
+        "--model",
+        "mlp-ln",
+        "--claim",
+        "T3-step,T3-step-skewed",
+        "--precision",
+    ];
+    let out = verify().args(base).arg("64").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("UNDECIDED: the finest rung does not resolve the run (raise --precision)"),
+        "{text}"
+    );
+    let out = verify().args(base).arg("128").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("mp128") && text.contains("shrinks"), "{text}");
+}

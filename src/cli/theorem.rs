@@ -405,6 +405,9 @@ fn print_table(report: &SuiteReport) -> anyhow::Result<()> {
                 steps.join(" > "),
                 if row.shrinks {
                     "shrinks"
+                } else if row.resolved.last() == Some(&false) {
+                    // Not evidence against the claim: the precision asked for cannot see it.
+                    "UNDECIDED: the finest rung does not resolve the run (raise --precision)"
                 } else {
                     "DOES NOT SHRINK"
                 }
