@@ -134,9 +134,33 @@ mod framed {
     use super::Shape;
     use crate::scalar::Real;
 
-    /// Offsets of the nine taps in a plane with rows of `wide`.
-    fn offsets(wide: usize) -> [usize; 9] {
-        std::array::from_fn(|t| (t / 3) * wide + t % 3)
+    /// A framed plane of a side×side image: rows of `wide` = side + 2; output (y, x) sits at
+    /// y·wide + x, so `span` entries cover every output; tap t reads `off[t]` further on.
+    struct Layout {
+        side: usize,
+        wide: usize,
+        span: usize,
+        off: [usize; 9],
+    }
+
+    impl Layout {
+        /// The layout of `shape`'s planes and its input, framed.
+        fn framed<T: Real>(x: &[T], shape: Shape) -> (Self, Vec<T>) {
+            let layout = Self::of(shape.area);
+            let framed = frame(x, shape.n * shape.cin, layout.side);
+            (layout, framed)
+        }
+
+        fn of(area: usize) -> Self {
+            let side = area.isqrt();
+            let wide = side + 2;
+            Layout {
+                side,
+                wide,
+                span: (side - 1) * wide + side,
+                off: std::array::from_fn(|t| (t / 3) * wide + t % 3),
+            }
+        }
     }
 
     /// `planes` images of side² values, framed: (side + 2)² each.
@@ -154,12 +178,8 @@ mod framed {
     /// [`super::conv`].
     pub(super) fn conv<T: Real>(x: &[T], k: &[T], shape: Shape) -> Vec<T> {
         let Shape { n, cin, cout, area } = shape;
-        let side = area.isqrt();
-        let wide = side + 2;
-        // Output (y, x) sits at y·wide + x: `span` entries cover every output.
-        let span = (side - 1) * wide + side;
-        let off = offsets(wide);
-        let xp = frame(x, n * cin, side);
+        let (layout, xp) = Layout::framed(x, shape);
+        let (side, wide, span, off) = (layout.side, layout.wide, layout.span, layout.off);
         let mut z = vec![T::zero(); n * cout * area];
         let mut acc = vec![T::zero(); span];
         for s in 0..n {
@@ -192,11 +212,8 @@ mod framed {
         input_gradient: bool,
     ) -> (Vec<T>, Vec<T>) {
         let Shape { n, cin, cout, area } = shape;
-        let side = area.isqrt();
-        let wide = side + 2;
-        let span = (side - 1) * wide + side;
-        let off = offsets(wide);
-        let xp = frame(x, n * cin, side);
+        let (layout, xp) = Layout::framed(x, shape);
+        let (side, wide, span, off) = (layout.side, layout.wide, layout.span, layout.off);
         let mut dk = vec![T::zero(); cout * cin * 9];
         let mut dxp = vec![
             T::zero();
