@@ -1141,13 +1141,38 @@ mod tests {
         let edges = [
             0,
             1,
+            1 << 62,
             (1 << 63) - 1,
             1 << 63,
-            u64::MAX,
             0x8000_0000_0000_0001,
+            u64::MAX - 1,
+            u64::MAX,
         ];
         let mut exact_count = 0;
         let addbacks_before = ADD_BACKS.with(|c| c.get());
+        // Digits whose first estimate is two too large: wrong without the correction by the
+        // second divisor word (found by simulating algorithm D without it).
+        let two_too_large: [(&[u64], &[u64]); 3] = [
+            (
+                &[0xf06d_3fef_7019_66a0, 0x8000_0000_0000_0001, 1 << 63],
+                &[0x1999_9e3f_a46d_6753, u64::MAX, 0x8000_0000_0000_0001],
+            ),
+            (
+                &[1, 0xa2f7_d343_a63e_0c32],
+                &[u64::MAX, 0x8000_0000_0000_0001],
+            ),
+            (
+                &[0x03e2_e7c4_07cc_0424, 0, u64::MAX],
+                &[1 << 62, u64::MAX, 0x8977_8fb7_0914_89cd],
+            ),
+        ];
+        for (u, v) in two_too_large {
+            let mut q = vec![0u64; u.len() + 2];
+            let sticky = long_division(u, v, &mut q);
+            let (want, rem) =
+                (UBig::from_words(u) << (64 * (u.len() + 1))).div_rem(UBig::from_words(v));
+            assert_eq!((UBig::from_words(&q), sticky), (want, !rem.is_zero()));
+        }
         for n in 1..=MAX_WORDS {
             for _ in 0..3000 {
                 let word = |rng: &mut rand_chacha::ChaCha8Rng| {
