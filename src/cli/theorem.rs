@@ -38,9 +38,9 @@ pub struct TheoremArgs {
     /// Steps of the precision ladder on the nets at every rung of --precision: a number or
     /// `all` (the whole run). Default: T3-step over the whole run on every net (mlp-bn, mlp-ln,
     /// mlp-gn, conv-bn, conv-in) at f64 and the lowest rung only, and T1 on mlp-gn over 80
-    /// steps at every rung, what fits the default suite's time (~19 s on 2 cores). `all` at 1000
-    /// steps: ~50 s on 2 cores for the nets alone, in either build (measured; README,
-    /// "Precision ladder" and "Arithmetic").
+    /// steps at every rung, what fits the default suite's time (~18 s on 2 cores). `all` at 1000
+    /// steps: ~41 s on 2 cores for the nets alone (measured; README, "Precision ladder" and
+    /// "Arithmetic").
     #[arg(long)]
     pub ladder_steps: Option<String>,
     /// Momentum convention of the runs.
