@@ -1131,8 +1131,8 @@ mod tests {
         });
     }
 
-    /// Algorithm D against dashu-int's division on words drawn from the edges (0, 1, 2⁶³ − 1,
-    /// 2⁶³, 2⁶⁴ − 1) and a seeded stream: such digits make the quotient estimate too large, so
+    /// Algorithm D against dashu-int's division on words drawn from the edges (0, 1, 2⁶²,
+    /// 2⁶³ ± 1, 2⁶³, 2⁶⁴ − 2, 2⁶⁴ − 1) and a seeded stream: such digits make the quotient estimate too large, so
     /// the rare add-back runs (counted: it must occur), and some remainders are exactly 0.
     #[test]
     fn long_division_matches_dashu() {
