@@ -5,7 +5,7 @@
 
 use nalgebra::DVector;
 
-use crate::scalar::Field;
+use crate::scalar::{Field, Magnitude};
 
 /// A parameter vector θ ∈ Rᵈ (or Qᵈ).
 pub type Vector<T> = DVector<T>;
@@ -79,9 +79,12 @@ pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
     let mut diff = T::zero();
     let mut size = T::zero();
     for (x, y) in a.iter().zip(b.iter()) {
-        let d = (x.clone() - y.clone()).abs();
-        if d > diff {
-            diff = d;
+        // Exact values that are equal differ by 0: no subtraction (in rationals, no gcd).
+        if !(T::EXACT && x == y) {
+            let d = (x.clone() - y.clone()).abs();
+            if d > diff {
+                diff = d;
+            }
         }
         let s = y.abs();
         if s > size {
@@ -92,6 +95,28 @@ pub fn relative_max_diff<T: Field>(a: &Vector<T>, b: &Vector<T>) -> T {
         return diff;
     }
     diff / size
+}
+
+/// [`relative_max_diff`] as a [`Magnitude`], exactly 0 iff a = b. In an exact arithmetic each
+/// difference is sized by [`Field::gap`] and the ratio taken of sizes (no reduced fraction is
+/// formed: in rationals the gcds of the differences were most of a long exact check); otherwise
+/// it is `relative_max_diff` computed in T.
+pub fn relative_max_gap<T: Field>(a: &Vector<T>, b: &Vector<T>) -> Magnitude {
+    if !T::EXACT {
+        return relative_max_diff(a, b).magnitude();
+    }
+    let mut diff = Magnitude::ZERO;
+    let mut size = Magnitude::ZERO;
+    for (x, y) in a.iter().zip(b.iter()) {
+        if x != y {
+            diff = diff.max(x.gap(y));
+        }
+        size = size.max(y.magnitude());
+    }
+    if size.is_zero() {
+        return diff;
+    }
+    diff.ratio(size)
 }
 
 #[cfg(test)]
@@ -111,6 +136,44 @@ mod tests {
             Vector::from_vec(vec![r(4, 3), r(-13, 30)])
         );
         assert_eq!(sub(&a, &a), Vector::from_vec(vec![r(0, 1), r(0, 1)]));
+    }
+
+    /// `relative_max_gap` is `relative_max_diff`'s size: bit for bit in f64; in rationals to
+    /// f64's accuracy in log₂ (sized without reduction), exactly 0 iff the vectors are equal,
+    /// and with ‖b‖_∞ taken over every coordinate — here the largest |b_i| sits where a_i = b_i.
+    #[test]
+    fn the_relative_gap_is_the_relative_difference_sized() {
+        let r = |n, d| Rational::from_ratio(n, d);
+        let tiny = r(1, 3) * crate::optim::shadow::pow2::<Rational>(-90);
+        let a = Vector::from_vec(vec![r(1, 3), r(-50, 7), r(2, 5) + tiny.clone()]);
+        let b = Vector::from_vec(vec![r(1, 3) - tiny, r(-50, 7), r(2, 5)]);
+        let cases = [
+            (a.clone(), b.clone()),
+            (b.clone(), a.clone()),
+            (a.clone(), a.clone()),
+            (a.clone(), Vector::from_vec(vec![r(0, 1); 3])),
+        ];
+        for (x, y) in &cases {
+            let want = relative_max_diff(x, y).magnitude();
+            let got = relative_max_gap(x, y);
+            assert_eq!(got.is_zero(), want.is_zero(), "{x:?} {y:?}");
+            assert!(
+                want.is_zero() || (got.log2() - want.log2()).abs() <= 1e-13,
+                "{} vs {}",
+                got.log2(),
+                want.log2()
+            );
+        }
+        // (1/3)·2⁻⁹⁰ / (50/7): log₂ = log₂(7/150) − 90.
+        let expected = (7.0f64 / 150.0).log2() - 90.0;
+        assert!((relative_max_gap(&a, &b).log2() - expected).abs() <= 1e-13);
+        let f = |v: &[f64]| Vector::from_vec(v.to_vec());
+        let (x, y) = (f(&[0.1, -3.0, 2.5]), f(&[0.1 + 1e-17, -3.0 + 4e-16, 2.5]));
+        let (got, want) = (
+            relative_max_gap(&x, &y),
+            relative_max_diff(&x, &y).magnitude(),
+        );
+        assert_eq!(got.log2().to_bits(), want.log2().to_bits());
     }
 
     #[test]

@@ -27,7 +27,7 @@
 //! ℓ''(0) = φ(0) = 1/√(2π) exactly and the limit is 2√(2π)(1+γ) ≈ 5.0133 (1+γ).
 
 use super::quadrature::{composite, Rule};
-use super::{logistic, Objective};
+use super::{logistic, logistic_slope, Objective};
 use crate::linalg::{angle_deg, dot, norm_sq, to_f64, Vector};
 use crate::scalar::Real;
 
@@ -101,13 +101,14 @@ impl<T: Real> LogisticPopulation<T> {
     /// ℓ''(0) = E[σ(a)σ(−a)] + E[a σ(−a)]: curvature of the loss in the angle at the optimum.
     pub fn curvature_at_optimum(&self) -> T {
         self.half_normal_expectation(|a| {
-            let (_, s) = logistic(a);
+            let s = logistic_slope(a);
             s.clone() * (T::one() - s.clone()) + a.clone() * s
         })
     }
 
-    /// (L, ∂L/∂w₁, E[s''(m)], r = ‖w_⊥‖) at the un-normalized w.
-    fn raw(&self, w: &Vector<T>) -> (T, T, T, T) {
+    /// (L, ∂L/∂w₁, E[s''(m)], r = ‖w_⊥‖) at the un-normalized w; L is 0 (not computed: no
+    /// ln(1+e) per node) unless `with_loss`, and the rest are the same numbers either way.
+    fn raw(&self, w: &Vector<T>, with_loss: bool) -> (T, T, T, T) {
         let w1 = w[0].clone();
         let rest: T = w
             .iter()
@@ -121,8 +122,13 @@ impl<T: Real> LogisticPopulation<T> {
             let (mut l_in, mut d1_in, mut dg_in) = (T::zero(), T::zero(), T::zero());
             for (g, wg) in self.normal.nodes.iter().zip(&self.normal.weights) {
                 let m = w1.clone() * a.clone() + r.clone() * g.clone();
-                let (loss_m, sig) = logistic(&m);
-                l_in += wg.clone() * loss_m;
+                let sig = if with_loss {
+                    let (loss_m, sig) = logistic(&m);
+                    l_in += wg.clone() * loss_m;
+                    sig
+                } else {
+                    logistic_slope(&m)
+                };
                 d1_in -= wg.clone() * sig.clone();
                 dg_in += wg.clone() * sig.clone() * (T::one() - sig);
             }
@@ -148,13 +154,23 @@ impl<T: Real> LogisticPopulation<T> {
 
     /// (L(w), ∇L(w)) in one pass over the quadrature grid.
     pub fn loss_and_gradient(&self, w: &Vector<T>) -> (T, Vector<T>) {
+        self.pass(w, true)
+    }
+
+    /// ∇L(w) alone: the same numbers as [`Self::loss_and_gradient`]'s, without the loss.
+    pub fn gradient(&self, w: &Vector<T>) -> Vector<T> {
+        self.pass(w, false).1
+    }
+
+    /// One pass over the quadrature grid; the loss is 0 unless `with_loss`.
+    fn pass(&self, w: &Vector<T>, with_loss: bool) -> (T, Vector<T>) {
         if !self.normalized {
-            let (loss, d1, curvature, _) = self.raw(w);
+            let (loss, d1, curvature, _) = self.raw(w, with_loss);
             return (loss, Self::raw_gradient(w, d1, curvature));
         }
         let norm = norm_sq(w).sqrt();
         let unit = w.map(|x| x / norm.clone());
-        let (loss, d1, curvature, _) = self.raw(&unit);
+        let (loss, d1, curvature, _) = self.raw(&unit, with_loss);
         let g = Self::raw_gradient(&unit, d1, curvature);
         let radial = dot(&g, &unit);
         let grad = Vector::from_iterator(
@@ -179,7 +195,7 @@ impl<T: Real> Objective<T> for LogisticPopulation<T> {
         self.loss_and_gradient(w).0
     }
     fn gradient(&self, w: &Vector<T>, _batch: usize) -> Vector<T> {
-        self.loss_and_gradient(w).1
+        LogisticPopulation::gradient(self, w)
     }
     fn loss_and_gradient(&self, w: &Vector<T>, _batch: usize) -> (T, Vector<T>) {
         LogisticPopulation::loss_and_gradient(self, w)
@@ -218,6 +234,23 @@ mod tests {
         let mean_a = toy.half_normal_expectation(|a| *a);
         assert!((mean_a - (2.0 / std::f64::consts::PI).sqrt()).abs() < 1e-14);
         assert!((toy.expectation(|_, g| g * g) - 1.0).abs() < 1e-14);
+    }
+
+    /// The gradient alone (no ln(1+e) per node) is the gradient of the loss-and-gradient pass,
+    /// bit for bit, with and without BN, at margins of both signs.
+    #[test]
+    fn the_gradient_alone_is_the_passes_gradient() {
+        for normalized in [false, true] {
+            let toy = LogisticPopulation::<f64>::new(3, normalized);
+            for w in [[0.7, -0.2, 0.4], [-1.5, 0.3, 2.0], [0.0, 1.0, -1.0]] {
+                let w = Vector::from_vec(w.to_vec());
+                let (_, with_loss) = toy.loss_and_gradient(&w);
+                let alone = Objective::gradient(&toy, &w, 0);
+                let bits = |v: &Vector<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&alone), bits(&with_loss), "{w:?}");
+                assert!(with_loss.iter().any(|x| *x != 0.0));
+            }
+        }
     }
 
     /// The loss at w = 0 is ln 2 exactly (every margin is 0).

@@ -13,7 +13,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::{logistic, Objective};
+use super::{logistic, logistic_slope, Objective};
 use crate::linalg::Vector;
 use crate::scalar::Real;
 
@@ -186,7 +186,7 @@ impl<T: Real> Objective<T> for LogisticSample<T> {
         let mut delta = Vec::with_capacity(h.len());
         let mut delta_dot = Vec::with_capacity(h.len());
         for ((hi, yi), hd) in h.iter().zip(&self.y).zip(&h_dot) {
-            let (_, p) = logistic(&(yi.clone() * hi.clone()));
+            let p = logistic_slope(&(yi.clone() * hi.clone()));
             let curvature = p.clone() * (T::one() - p.clone());
             delta.push(-(yi.clone() * p) / n.clone());
             delta_dot.push(curvature * hd.clone() / n.clone());

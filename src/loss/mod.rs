@@ -96,17 +96,36 @@ impl<T: Field, O: Objective<T> + ?Sized> Objective<T> for Box<O> {
 /// and σ(−m) = −s'(m). With e = e^(−|m|) ≤ 1 nothing overflows:
 /// m ≥ 0: s = ln(1+e), σ(−m) = e/(1+e);  m < 0: s = −m + ln(1+e), σ(−m) = 1/(1+e).
 pub(crate) fn logistic<T: Real>(m: &T) -> (T, T) {
+    let (negative, e) = exp_neg_abs(m);
+    let log = e.ln_1p();
+    let loss = if negative { log - m.clone() } else { log };
+    (loss, slope(negative, e))
+}
+
+/// σ(−m) alone, the very number [`logistic`] returns beside the loss: for a gradient that does
+/// not need the loss (no ln(1+e)).
+pub(crate) fn logistic_slope<T: Real>(m: &T) -> T {
+    let (negative, e) = exp_neg_abs(m);
+    slope(negative, e)
+}
+
+/// (m < 0, e^(−|m|)).
+fn exp_neg_abs<T: Real>(m: &T) -> (bool, T) {
     let negative = *m < T::zero();
     let e = if negative {
         m.exp()
     } else {
         (-m.clone()).exp()
     };
-    let log = e.ln_1p();
+    (negative, e)
+}
+
+/// σ(−m) from e = e^(−|m|).
+fn slope<T: Real>(negative: bool, e: T) -> T {
     let denom = T::one() + e.clone();
     if negative {
-        (log - m.clone(), T::one() / denom)
+        T::one() / denom
     } else {
-        (log, e / denom)
+        e / denom
     }
 }

@@ -153,6 +153,13 @@ pub fn step<T: Field>(
         .try_sqrt()
         .ok_or_else(|| no_root(&hp.corrections.1))?;
     let shrink = T::one() - hp.lr.mul_ref(&hp.weight_decay);
+    // Exact arithmetic with β₂ = 0 (as the exact claims run): v = w·g² with w = 1 − β₂, so
+    // √v = √w·|g| — the same number, without the square root of a large square.
+    let root_weight = if T::EXACT && hp.decays.1 == T::zero() {
+        hp.weights.1.try_sqrt()
+    } else {
+        None
+    };
     let (mut params, mut ms, mut vs) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
@@ -169,7 +176,10 @@ pub fn step<T: Field>(
         m.add_product(&hp.weights.0, &g);
         let mut v = hp.decays.1.mul_ref(&state.v[i]);
         v.add_product(&hp.weights.1, &g.square());
-        let root = v.try_sqrt().ok_or_else(|| no_root(&v))?;
+        let root = match &root_weight {
+            Some(w) => g.abs().mul_ref(w),
+            None => v.try_sqrt().ok_or_else(|| no_root(&v))?,
+        };
         let denominator = root / correction2.clone() + hp.eps.clone();
         theta.sub_assign_ref(&(step_size.mul_ref(&m) / denominator));
         params.push(theta);
@@ -214,7 +224,17 @@ mod tests {
         // m = −3/2, v = 9/4, √v/√(1/4) = 3, step size (1/10)/(1/2): θ' = 2 + (1/5)(3/2)/3 = 21/10.
         let b2q = r(3, 4);
         let plain = AdamStep::torch(r(1, 10), r(0, 1), Decay::Decoupled, (&b1, &b2q), r(0, 1), 0);
-        assert_eq!(step(&plain, &g, &state).unwrap().params[0], r(21, 10));
+        let s1 = step(&plain, &g, &state).unwrap();
+        assert_eq!(s1.params[0], r(21, 10));
+        // A second step with v₁ = 9/4 ≠ 0 (corrections set to 1): g = −3/2, m = −3/2,
+        // v = (3/4)(9/4) + (1/4)(9/4) = 9/4, √v = 3/2 (not √(1 − β₂)·|g| = 3/4, the shortcut that
+        // only β₂ = 0 allows): θ'' = 21/10 + (1/10)(3/2)/(3/2) = 11/5.
+        let second = AdamStep {
+            corrections: (r(1, 1), r(1, 1)),
+            ..plain.clone()
+        };
+        let g2 = Vector::from_vec(vec![r(-3, 2)]);
+        assert_eq!(step(&second, &g2, &s1).unwrap().params[0], r(11, 5));
         // Step 1 uses the corrections 1 − β^2: m̂ = m/(3/4).
         assert_eq!(bias_corrections(&b1, &r(1, 3), 1), (r(3, 4), r(8, 9)));
         // No exact root of v = 2/3 · 9 in the rationals: an error, not a guess.

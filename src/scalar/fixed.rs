@@ -303,6 +303,9 @@ impl<const N: usize> Fixed<N> {
         } else {
             (self, self.neg, other, other_neg)
         };
+        if N == 2 {
+            return Self::add2(x, x_neg, y, y_neg);
+        }
         // y aligned to x: Y = y.m · 2^64 >> d, a guard word `yg` below N words `ym`; `sticky`
         // when bits of y fall below the guard word.
         let d = x.e - y.e;
@@ -410,6 +413,9 @@ impl<const N: usize> Fixed<N> {
         if self.is_zero_value() || other.is_zero_value() {
             return Self::ZERO;
         }
+        if N == 2 {
+            return self.mul2(other);
+        }
         // The outer loop skips zero words: a value read from an f64 or a small ratio has one or
         // two nonzero words, so a product with it costs N word products instead of N².
         let (a, b) = if self.m[0] == 0 {
@@ -447,6 +453,119 @@ impl<const N: usize> Fixed<N> {
                 (next >> 62) & 1 == 1,
                 next << 2 != 0 || lower,
             )
+        }
+    }
+
+    /// The significand of a two-word value as one integer.
+    #[inline(always)]
+    fn wide2(&self) -> u128 {
+        (u128::from(self.m[N - 1]) << 64) | u128::from(self.m[0])
+    }
+
+    /// [`Fixed::finish`] for two words (N = 2), on a `u128` significand `m` (top bit set).
+    #[inline(always)]
+    fn finish2(neg: bool, m: u128, e: i64, half: bool, tail: bool) -> Self {
+        let dropped = 128 - Self::bits() as u32;
+        let (m, up) = if dropped == 0 {
+            (m, half && (tail || m & 1 == 1))
+        } else {
+            // Keep the top p bits; the first dropped bit rounds, the rest and (half, tail) are
+            // sticky; ties go to the even kept bit.
+            let r = dropped - 1;
+            let cut = (m >> r) & 1 == 1;
+            let rest = half || tail || m & ((1u128 << r) - 1) != 0;
+            let kept = m & !((1u128 << dropped) - 1);
+            (kept, cut && (rest || (kept >> dropped) & 1 == 1))
+        };
+        let (m, carried) = if up {
+            m.overflowing_add(1u128 << dropped)
+        } else {
+            (m, false)
+        };
+        let mut words = [0u64; N];
+        words[0] = m as u64;
+        words[N - 1] = (m >> 64) as u64;
+        Self::assemble(neg, words, e, carried)
+    }
+
+    /// [`Fixed::add_signed`] for two words: x + y with x the operand of larger exponent (of
+    /// larger magnitude when the signs differ), both nonzero; the same steps on `u128`s: y
+    /// aligned to x with a guard word and a sticky bit, then one rounding.
+    #[inline(always)]
+    fn add2(x: &Self, x_neg: bool, y: &Self, y_neg: bool) -> Self {
+        let (xm, ym) = (x.wide2(), y.wide2());
+        let d = x.e - y.e;
+        // Y = ym >> d as `yh`, the next 64 bits `yg`, anything lower `sticky`.
+        let (yh, yg, sticky) = if d == 0 {
+            (ym, 0, false)
+        } else if d < 128 {
+            let below = ym << (128 - d);
+            (ym >> d, (below >> 64) as u64, below as u64 != 0)
+        } else if d < 192 {
+            let s = d - 64;
+            (0, (ym >> s) as u64, ym & ((1u128 << s) - 1) != 0)
+        } else {
+            (0, 0, true)
+        };
+        let e = x.e;
+        if x_neg == y_neg {
+            let (m, carry) = xm.overflowing_add(yh);
+            return if carry {
+                let shifted = (m >> 1) | (1 << 127);
+                Self::finish2(x_neg, shifted, e + 1, m & 1 == 1, yg != 0 || sticky)
+            } else {
+                Self::finish2(x_neg, m, e, yg >> 63 == 1, yg << 1 != 0 || sticky)
+            };
+        }
+        // x − (Y + s) = (x − Y − 1) + (1 − s): the sticky part borrows one unit and stays.
+        let (g, b1) = 0u64.overflowing_sub(yg);
+        let (g, b2) = g.overflowing_sub(u64::from(sticky));
+        let m = xm.wrapping_sub(yh).wrapping_sub(u128::from(b1 || b2));
+        if m >> 127 == 1 {
+            return Self::finish2(x_neg, m, e, g >> 63 == 1, g << 1 != 0 || sticky);
+        }
+        if m >> 126 == 1 {
+            // One bit of cancellation: shift left by one.
+            let shifted = (m << 1) | u128::from(g >> 63);
+            return Self::finish2(
+                x_neg,
+                shifted,
+                e - 1,
+                (g >> 62) & 1 == 1,
+                g << 2 != 0 || sticky,
+            );
+        }
+        // Two or more bits cancelled: then d ≤ 1 (for d ≥ 2, |x| − |y| > 2^(e−2)), so y had
+        // at most one bit below x's last place, nothing is sticky, and the difference is the
+        // exact 129-bit integer 2m + g/2^63 in units of 2^(e − 129).
+        debug_assert!(d <= 1 && !sticky && g << 1 == 0);
+        let v = (m << 1) | u128::from(g >> 63);
+        if v == 0 {
+            return Self::ZERO;
+        }
+        let lz = v.leading_zeros();
+        Self::finish2(x_neg, v << lz, e - 1 - i64::from(lz), false, false)
+    }
+
+    /// [`Fixed::mul_value`] for two words: the 256-bit product of the significands from four
+    /// word products, normalized by at most one bit, rounded once.
+    #[inline(always)]
+    fn mul2(&self, other: &Self) -> Self {
+        let (a1, a0) = (u128::from(self.m[N - 1]), u128::from(self.m[0]));
+        let (b1, b0) = (u128::from(other.m[N - 1]), u128::from(other.m[0]));
+        let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+        // Middle column: the low word of p00's carry-in plus the two cross products.
+        let mid = (p00 >> 64) + (p01 & u128::from(u64::MAX)) + (p10 & u128::from(u64::MAX));
+        let lo = (p00 & u128::from(u64::MAX)) | (mid << 64);
+        let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+        let neg = self.neg ^ other.neg;
+        let e = self.e + other.e;
+        if hi >> 127 == 1 {
+            Self::finish2(neg, hi, e, lo >> 127 == 1, lo << 1 != 0)
+        } else {
+            // Both factors are in [1/2, 1): the product is in [1/4, 1), at most one bit short.
+            let m = (hi << 1) | (lo >> 127);
+            Self::finish2(neg, m, e - 1, (lo >> 126) & 1 == 1, lo << 2 != 0)
         }
     }
 

@@ -166,6 +166,13 @@ pub trait Field:
         Magnitude::from_f64(self.to_f64())
     }
 
+    /// |x − y| as a [`Magnitude`]: exactly 0 iff x = y. Computed in the arithmetic itself;
+    /// exact rationals size the unreduced difference instead (the same value, without the gcd
+    /// that reducing two large fractions to one costs).
+    fn gap(&self, other: &Self) -> Magnitude {
+        (self.clone() - other.clone()).magnitude()
+    }
+
     /// x·y from references. The operators take their operands by value, so generic code clones
     /// both; at a few hundred bits those copies and their allocations cost more than the
     /// arithmetic. The float tiers override these to write the result straight into one new

@@ -27,6 +27,7 @@ pub fn with_precision<R>(bits: u32, f: impl FnOnce() -> R) -> R {
     result
 }
 
+#[inline]
 pub(crate) fn precision() -> usize {
     PRECISION.with(|p| p.get())
 }

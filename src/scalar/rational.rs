@@ -37,6 +37,19 @@ pub(crate) fn within_relative(x: &Rational, exact: &Rational, bound: &Rational) 
     err <= bound * &size
 }
 
+/// log₂(n/d) for positive integers, from their bit lengths and leading 64 bits: the bit
+/// lengths subtract as integers first, so a 10⁵-bit fraction keeps f64's full accuracy in its
+/// logarithm (~1e-16 relative).
+fn log2_ratio(n: &dashu_int::UBig, d: &dashu_int::UBig) -> f64 {
+    let top = |x: &dashu_int::UBig| {
+        let shift = x.bit_len().saturating_sub(64);
+        let word: u64 = (x >> shift).try_into().unwrap_or(u64::MAX);
+        (word as f64, shift as i64)
+    };
+    let ((tn, sn), (td, sd)) = (top(n), top(d));
+    (tn / td).log2() + (sn - sd) as f64
+}
+
 /// Bits of numerator plus denominator: the size an exact run's budget counts.
 pub fn size_bits(r: &Rational) -> u64 {
     (r.numerator().unsigned_abs().bit_len() + r.denominator().bit_len()) as u64
@@ -82,6 +95,17 @@ impl Field for Rational {
         }
     }
 
+    /// The unreduced difference (a·d − c·b)/(b·d): zero iff the values are equal, sized from
+    /// the bit lengths and leading bits of its parts.
+    fn gap(&self, other: &Self) -> super::Magnitude {
+        let d = self.as_relaxed().clone() - other.as_relaxed().clone();
+        let num = d.numerator().unsigned_abs();
+        if num.is_zero() {
+            return super::Magnitude::ZERO;
+        }
+        super::Magnitude::from_log2(log2_ratio(&num, d.denominator()))
+    }
+
     /// p²/q² needs no gcd: it is in lowest terms when p/q is.
     fn square(&self) -> Self {
         self.sqr()
@@ -124,6 +148,29 @@ mod tests {
         assert_eq!(ratio(2, 1).try_sqrt(), None);
         assert_eq!(ratio(4, 3).try_sqrt(), None);
         assert_eq!(ratio(-4, 9).try_sqrt(), None);
+    }
+
+    /// The unreduced gap of two fractions of ~40,000 bits whose difference is (1/3)·2⁻⁷⁰: its
+    /// log₂ to f64's accuracy (a log taken of each ~10⁴-bit part and then subtracted would be
+    /// off by ~1e-12), 0 for equal values, 2|x| against −x.
+    #[test]
+    fn gap_sizes_the_exact_difference() {
+        let x = ratio(1_000_000_007, 3).pow(800) / ratio(7919, 1).pow(1500) + ratio(1, 7);
+        let small = ratio(1, 3) * crate::optim::shadow::pow2::<Rational>(-70);
+        let y = &x + &small;
+        assert!(size_bits(&x) > 30_000, "{}", size_bits(&x));
+        let want = -70.0 - 3f64.log2();
+        for (a, b) in [(&x, &y), (&y, &x)] {
+            let got = a.gap(b).log2();
+            assert!((got - want).abs() <= 3e-14, "{got} vs {want}");
+        }
+        assert!(x.gap(&x).is_zero());
+        let twice = x.gap(&-x.clone()).log2();
+        let exact = Field::magnitude(&(&x + &x)).log2();
+        assert!(
+            (twice - exact).abs() <= 1e-12 * exact.abs(),
+            "{twice} vs {exact}"
+        );
     }
 
     #[test]

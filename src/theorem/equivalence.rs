@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::claim::{ClaimResult, Expected, RESOLVABLE, SENSITIVITY_BUDGET};
 use crate::error::{Error, Result};
-use crate::linalg::{norm_sq, relative_max_diff, scale, sub, Vector};
+use crate::linalg::{norm_sq, relative_max_diff, relative_max_gap, scale, sub, Vector};
 use crate::loss::Objective;
 use crate::optim::adam::{self, AdamState, AdamStep};
 use crate::optim::nesterov::{self, NesterovStep};
@@ -57,9 +57,10 @@ pub struct EquivalenceSetup<'a, T: Field> {
     runs: RefCell<Vec<(WdRunKey<T>, Trajectory<T>)>>,
 }
 
-/// What a WD run depends on beyond its setup: the WD step's kind (SGD or PyTorch's Nesterov; the
-/// twin's parameters do not enter), the schedules and whether θ is perturbed.
-type WdRunKey<T> = (u8, Vec<T>, Vec<T>, bool);
+/// What a WD run depends on beyond its setup: the WD step's kind (SGD, PyTorch's Nesterov, AdamW
+/// or Adam with L2; the twin's parameters do not enter), the schedules, Adam's (β₁, β₂, ε) and
+/// whether θ is perturbed.
+type WdRunKey<T> = (u8, Vec<T>, Vec<T>, Vec<T>, bool);
 
 /// θ₀, θ₁, …, shared between the claims that need it.
 type Trajectory<T> = Rc<Vec<Vector<T>>>;
@@ -97,8 +98,9 @@ impl<'a, T: Field> EquivalenceSetup<'a, T> {
 
 /// [`wd_run`], computed once per setup, schedules and perturbation: a claim and its injected
 /// violation (T3-step and T3-step-skewed, T1 and T1-skewed, …) differ only in the twin, so they
-/// share the WD run and its sensitivity run — a third of the ladder's arithmetic. The runs are
-/// deterministic, so a cached run is the run, bit for bit. Adam's WD runs are not cached.
+/// share the WD run and its sensitivity run — a third of the ladder's arithmetic (and T3-adamw's
+/// two twin controls share its AdamW run: a quarter of the exact Adam claims' time). The runs
+/// are deterministic, so a cached run is the run, bit for bit.
 fn cached_wd_run<T: Field>(
     setup: &EquivalenceSetup<'_, T>,
     rule: &Rule<T>,
@@ -106,25 +108,35 @@ fn cached_wd_run<T: Field>(
     wd: &[T],
     perturb: bool,
 ) -> Result<Trajectory<T>> {
-    let kind = match rule {
-        Rule::Sgd => 0u8,
-        Rule::Nesterov { .. } => 1,
-        Rule::Adam { .. } => return Ok(Rc::new(wd_run(setup, rule, lr, wd, perturb)?)),
+    let (kind, hyper) = match rule {
+        Rule::Sgd => (0u8, Vec::new()),
+        Rule::Nesterov { .. } => (1, Vec::new()),
+        Rule::Adam {
+            betas, eps, decay, ..
+        } => (
+            match decay {
+                crate::optim::adam::Decay::Decoupled => 2,
+                crate::optim::adam::Decay::Coupled => 3,
+            },
+            vec![betas.0.clone(), betas.1.clone(), eps.clone()],
+        ),
     };
     let found = setup
         .runs
         .borrow()
         .iter()
-        .find(|((k, l, w, p), _)| *k == kind && *p == perturb && l[..] == *lr && w[..] == *wd)
+        .find(|((k, l, w, h, p), _)| {
+            *k == kind && *p == perturb && l[..] == *lr && w[..] == *wd && *h == hyper
+        })
         .map(|(_, run)| Rc::clone(run));
     if let Some(run) = found {
         return Ok(run);
     }
     let run = Rc::new(wd_run(setup, rule, lr, wd, perturb)?);
-    setup
-        .runs
-        .borrow_mut()
-        .push(((kind, lr.to_vec(), wd.to_vec(), perturb), Rc::clone(&run)));
+    setup.runs.borrow_mut().push((
+        (kind, lr.to_vec(), wd.to_vec(), hyper, perturb),
+        Rc::clone(&run),
+    ));
     Ok(run)
 }
 
@@ -454,17 +466,18 @@ fn free_run<T: Field>(
     Ok(out)
 }
 
-/// d_t in T for every step.
+/// d_t for every step (computed in T; sized without reduction in an exact arithmetic:
+/// [`relative_max_gap`]).
 fn discrepancies<T: Field>(
     with_wd: &[Vector<T>],
     free: &[(Vector<T>, i64)],
     z: &[Scaled<T>],
-) -> Vec<T> {
+) -> Vec<Magnitude> {
     with_wd
         .iter()
         .zip(free)
         .zip(z)
-        .map(|((a, (b, e)), z)| relative_max_diff(a, &scale(b, &z.value_times_pow2(*e))))
+        .map(|((a, (b, e)), z)| relative_max_gap(a, &scale(b, &z.value_times_pow2(*e))))
         .collect()
 }
 
@@ -614,15 +627,14 @@ pub fn check<T: Field>(setup: &EquivalenceSetup<'_, T>, claim: Claim<T>) -> Resu
     let floor = rounding_floor(&sensitivity, u);
     let (lr_tilde, skew_from) = claim.twin_lr();
     let free = free_run(setup, &claim, &lr_tilde)?;
-    let d = discrepancies(&with_wd, &free, &claim.z);
-    result.series = d.iter().map(Field::magnitude).collect();
+    result.series = discrepancies(&with_wd, &free, &claim.z);
     let (at, max) = largest_size(&result.series);
     result.discrepancy = max;
     result.at_step = Some(at);
     let skew_note = skew_from.map_or(String::new(), |s| format!("skew from step {s}; "));
     let prefix = claim.detail_prefix();
     if T::EXACT {
-        result.holds = d.iter().all(|x| *x == T::zero());
+        result.holds = result.series.iter().all(|x| x.is_zero());
         result.detail = Some(format!("{prefix}{skew_note}"))
             .filter(|s| !s.is_empty())
             .map(|s| s.trim_end_matches("; ").to_string());

@@ -284,6 +284,28 @@ mod tests {
                 );
             }
         }
+        // The setup caches AdamW runs: one with another ε (or β₁) is another run, and the claim
+        // still holds exactly on it (the cached ε = 1/100 run would fail it).
+        for other in [
+            AdamHyper {
+                eps: r(1, 50),
+                ..hyper.clone()
+            },
+            AdamHyper {
+                beta1: r(1, 2),
+                ..hyper.clone()
+            },
+        ] {
+            let c = t3_adamw(
+                &setup,
+                adam_lr.clone(),
+                wd.clone(),
+                &other,
+                AdamVariant::Holds,
+            )
+            .unwrap();
+            assert_eq!(outcome(&c), (true, 0.0), "{:?}", c.detail);
+        }
     }
 
     /// f64 with β₂ = 0.999 (a real square root), 200 steps: the holding claims hold within
