@@ -4,6 +4,8 @@
 #   1. the 8-step rational companion toy (four regimes)      vs bench/fractions_toy.py
 #   2. the 256-bit companion toy, 20,000 steps (four regimes) vs bench/mpmath_toy.py
 #   3. steps/s at 256 bits, Rayleigh (d = 5) and BN-MLP     vs bench/mpmath_rayleigh.py
+#   4. the default `verify theorem` suite (352 claims, the ladder over the whole run on every net;
+#      issue 8's target: ~15 s on 2 cores), wall time in the default build
 # for the default build and the `mpfr` feature (needs bash scripts/mpfr.sh). Up to 512 bits
 # `--arith mp` runs in `Fixed` (src/scalar/fixed.rs) in both builds; the benchmark also times the
 # general tier (dashu-float in the default build, MPFR with the feature), what runs above 512 bits.
@@ -60,3 +62,6 @@ for tier in "" mpfr; do
     echo "256-bit steps/s (${tier:-default} build, $kind): Rayleigh $rayleigh (mpmath $mpmath_rayleigh), BN-MLP $mlp"
   done
 done
+
+suite=$(best target/bench-bin/verify-dashu theorem --no-plots --quiet)
+echo "default theorem suite: $suite s wall on $(nproc) cores (default build)"

@@ -38,7 +38,7 @@ pub struct TheoremArgs {
     /// Steps of the precision ladder on the nets at every rung of --precision: a number or
     /// `all` (the whole run). Default: T3-step over the whole run on every net (mlp-bn, mlp-ln,
     /// mlp-gn, conv-bn, conv-in) at f64 and the lowest rung only, and T1 on mlp-gn over 80
-    /// steps at every rung, what fits the default suite's time (~18 s on 2 cores). `all` at 1000
+    /// steps at every rung, what fits the default suite's time (~15 s on 2 cores). `all` at 1000
     /// steps: ~41 s on 2 cores for the nets alone (measured; README, "Precision ladder" and
     /// "Arithmetic").
     #[arg(long)]

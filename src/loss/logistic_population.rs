@@ -281,6 +281,38 @@ mod tests {
         });
     }
 
+    /// The gradient is the loss's: central differences (h = 1e-5, truncation ~h² ≈ 1e-10) at
+    /// points off the unit sphere, with and without BN; with BN the loss is scale invariant
+    /// (L(3w) = L(w), ∇L(3w) = ∇L(w)/3).
+    #[test]
+    fn the_gradient_is_the_derivative_of_the_loss() {
+        for normalized in [false, true] {
+            let toy = LogisticPopulation::<f64>::new(3, normalized);
+            for w in [[0.7, -0.2, 0.4], [-1.5, 0.3, 2.0]] {
+                let w = Vector::from_vec(w.to_vec());
+                let g = Objective::gradient(&toy, &w, 0);
+                for i in 0..3 {
+                    let h = 1e-5;
+                    let (mut up, mut down) = (w.clone(), w.clone());
+                    up[i] += h;
+                    down[i] -= h;
+                    let fd = (toy.loss(&up, 0) - toy.loss(&down, 0)) / (2.0 * h);
+                    assert!(
+                        (fd - g[i]).abs() < 1e-8,
+                        "{normalized} {w:?} {i}: {fd} vs {}",
+                        g[i]
+                    );
+                }
+                if normalized {
+                    let w3 = w.map(|x| 3.0 * x);
+                    assert!((toy.loss(&w3, 0) - toy.loss(&w, 0)).abs() < 1e-14);
+                    let g3 = Objective::gradient(&toy, &w3, 0);
+                    assert!(g3.iter().zip(&g).all(|(a, b)| (3.0 * a - b).abs() < 1e-14));
+                }
+            }
+        }
+    }
+
     /// ℓ''(0) against a central second difference of ℓ(φ) = L(cos φ, sin φ).
     #[test]
     fn curvature_matches_second_difference() {
