@@ -1368,6 +1368,31 @@ mod tests {
         check::<8>(512);
     }
 
+    /// A sum or difference with an exact zero is the other operand, its sign flipped by a
+    /// subtraction: 0 − y = −y, 0 + y = y, y − 0 = y, at every width (the early return that skips
+    /// the alignment carries the sign itself).
+    #[test]
+    fn zero_operands_keep_or_flip_the_sign() {
+        fn at<const N: usize>(bits: u32) {
+            with_precision(bits, || {
+                let zero = Fixed::<N>::from_int(0);
+                for y in [
+                    Fixed::<N>::from_ratio(355, 113),
+                    Fixed::<N>::from_ratio(-22, 7),
+                ] {
+                    let (ry, r0) = (y.to_rational().unwrap(), Rational::from(0));
+                    assert_eq!((zero - y).to_rational().unwrap(), &r0 - &ry, "{bits}");
+                    assert_eq!((zero + y).to_rational().unwrap(), ry, "{bits}");
+                    assert_eq!((y - zero).to_rational().unwrap(), ry, "{bits}");
+                }
+            });
+        }
+        at::<2>(128);
+        at::<2>(53);
+        at::<4>(256);
+        at::<8>(512);
+    }
+
     /// Ties round to even; 1 + 2^(−p) (a tie) stays 1, 1 + 3·2^(−p) rounds up.
     #[test]
     fn ties_go_to_even() {
@@ -1380,6 +1405,25 @@ mod tests {
                 up.to_rational().unwrap(),
                 ratio(1, 1) + crate::optim::shadow::pow2::<Rational>(-126)
             );
+        });
+        // Below the full width, a dropped part that is exactly one half of the last kept place
+        // plus a bit below the significand words (in the guard) is above the tie: 1 + (2^(−p) +
+        // 2^(−128)) at p = 100 rounds up to 1 + 2^(−99), also as 2^(−p) + 2^(−128) + 1.
+        with_precision(100, || {
+            let pow2 = crate::optim::shadow::pow2::<Rational>;
+            let one = Fixed::<2>::one();
+            let y = Fixed::<2>::from_rational(&(pow2(-100) + pow2(-128)));
+            assert_eq!(y.to_rational().unwrap(), pow2(-100) + pow2(-128));
+            for sum in [one + y, y + one] {
+                assert_eq!(sum.to_rational().unwrap(), ratio(1, 1) + pow2(-99));
+            }
+            // And below the full width, exact ties go to even: 1 + 2^(−100) stays 1,
+            // 1 + 3·2^(−100) goes up to 1 + 2^(−98); a bit inside the dropped words breaks the
+            // tie (1 + 2^(−100) + 2^(−127) → 1 + 2^(−99)).
+            let sum = |r: Rational| (one + Fixed::<2>::from_rational(&r)).to_rational().unwrap();
+            assert_eq!(sum(pow2(-100)), ratio(1, 1));
+            assert_eq!(sum(pow2(-100) * ratio(3, 1)), ratio(1, 1) + pow2(-98));
+            assert_eq!(sum(pow2(-100) + pow2(-127)), ratio(1, 1) + pow2(-99));
         });
     }
 
